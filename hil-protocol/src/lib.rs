@@ -1,0 +1,2 @@
+//! Host-board link protocol (placeholder, see issue 4).
+#![no_std]

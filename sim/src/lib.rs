@@ -1,0 +1,1 @@
+//! Pendulum dynamics (placeholder, see issue 2).

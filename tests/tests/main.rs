@@ -1,0 +1,1 @@
+//! Workspace-level tests of the whole path: one test binary, one module per topic.

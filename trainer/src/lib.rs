@@ -1,0 +1,1 @@
+//! DDPG trainer (placeholder, see issue 5).
