@@ -1,1 +1,5 @@
-//! Pendulum dynamics (placeholder, see issue 2).
+//! Pendulum dynamics (work in progress, see issue 2).
+
+pub mod env;
+
+pub use env::{Environment, StepResult};
