@@ -1,1 +1,4 @@
 //! Workspace-level tests of the whole path: one test binary, one module per topic.
+
+mod closed_loop;
+mod hil;

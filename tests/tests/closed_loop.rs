@@ -1,0 +1,1 @@
+//! Train → export → load on the runtime → closed loop on the sim.

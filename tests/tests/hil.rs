@@ -1,0 +1,1 @@
+//! Hardware-in-the-loop: firmware on an emulated Cortex-M4F (QEMU) against the host sim.
