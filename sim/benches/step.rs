@@ -1,0 +1,3 @@
+//! Step-throughput benchmark (placeholder until step 5).
+
+fn main() {}
