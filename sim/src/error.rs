@@ -49,6 +49,16 @@ pub enum ParamError {
         /// Largest accepted value.
         max: u64,
     },
+    /// `dt · integration_rate_hz` asks for more RK4 sub-steps per control period than supported.
+    #[error(
+        "`dt` * `integration_rate_hz` gives {substeps} RK4 sub-steps per period, at most {max} are supported"
+    )]
+    TooManySubsteps {
+        /// Requested sub-steps (saturated at `u64::MAX`).
+        substeps: u64,
+        /// Largest accepted number.
+        max: u64,
+    },
     /// A `[min, max]` range is empty, non-finite or not strictly positive.
     #[error("parameter `{name}` must be a range 0 < min <= max < inf, got [{min}, {max}]")]
     InvalidRange {
@@ -72,7 +82,6 @@ pub(crate) fn positive(name: &'static str, value: f64) -> Result<(), ParamError>
 }
 
 /// `value` must be finite and zero or positive.
-#[allow(dead_code)] // used by the high-fidelity plant
 pub(crate) fn non_negative(name: &'static str, value: f64) -> Result<(), ParamError> {
     finite(name, value)?;
     if value >= 0.0 {

@@ -9,9 +9,11 @@
 mod angle;
 pub mod env;
 mod error;
+pub mod hifi;
 pub mod pendulum;
 
 pub use angle::wrap_angle;
 pub use env::{Environment, StepResult};
 pub use error::ParamError;
+pub use hifi::{HiFiParams, HiFiPendulum, Imperfections, ScaleRange};
 pub use pendulum::{Pendulum, PendulumParams};

@@ -1,0 +1,5 @@
+//! Behavioural checks of the `sim` crate (one test binary, one module per topic).
+
+mod energy;
+mod hifi_imperfections;
+mod hifi_matches_reference;
