@@ -1,2 +1,51 @@
-//! No-std policy inference (placeholder, see issue 3).
+//! # policy-runtime
+//!
+//! **Design rule: inference never allocates, never panics and does the same work for every
+//! input; every size is a const generic, so a policy's memory is known at compile time.**
+//! Weight files are validated completely when loaded, so that nothing needs checking later.
+//!
+//! The crate is `#![no_std]`, has no `alloc`, and forbids `unsafe`.
+//!
+//! - [`Policy`] — a DDPG actor `OBS-H1-H2-ACT` (Linear→ReLU→Linear→ReLU→Linear→tanh, with
+//!   observation normalisation and action bounds) in fixed-size arrays, built at compile
+//!   time ([`Policy::from_raw`], weights in flash) or from a weight file at run time
+//!   ([`Policy::from_bytes`]). [`Policy::act`] maps an observation to an [`Output`]: an
+//!   action always finite and within bounds, and a [`Status`] saying whether it is the
+//!   network's or the safe action (non-finite observation).
+//! - [`format`] — the weight file (postcard + CRC-32, specified in `FORMAT.md`):
+//!   [`format::encode`] for writers, [`format::decode`] for readers that learn the
+//!   dimensions at run time.
+//!
+//! ```
+//! use policy_runtime::{Policy, Status};
+//!
+//! // A 2-2-2-1 actor whose weights sit in a `static` (flash on a microcontroller).
+//! static POLICY: Policy<2, 2, 2, 1> = Policy::from_raw(
+//!     [0.0, 0.0], [1.0, 1.0],                // observation offset, scale
+//!     [[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0],  // layer 0 weights [out][in], bias
+//!     [[1.0, 1.0], [0.5, -1.0]], [0.0, 0.0], // layer 1
+//!     [[1.0, -1.0]], [0.0],                  // layer 2
+//!     [-2.0], [2.0],                         // action bounds
+//! );
+//! let out = POLICY.act(&[0.5, 0.25]);
+//! assert_eq!(out.status, Status::Ok);
+//! assert!((out.action[0] - 2.0 * 0.75f32.tanh()).abs() < 1e-6);
+//! assert_eq!(POLICY.act(&[f32::NAN, 0.0]).status, Status::NonFiniteObservation);
+//! ```
 #![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod crc32;
+mod error;
+pub mod format;
+mod inference;
+mod layout;
+mod output;
+mod policy;
+mod shape;
+
+pub use error::{EncodeError, Field, LoadError};
+pub use output::{Output, Status};
+pub use policy::Policy;
+pub use shape::Shape;
