@@ -7,6 +7,7 @@
 //! is one torque [N·m].
 
 mod angle;
+pub mod controllers;
 pub mod env;
 mod error;
 pub mod hifi;

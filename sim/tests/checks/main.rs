@@ -3,3 +3,4 @@
 mod energy;
 mod hifi_imperfections;
 mod hifi_matches_reference;
+mod swing_up;
