@@ -132,3 +132,11 @@ fn safe_action_is_clamped_into_bounds() {
     assert_eq!(p.safe_action(), [1.0, 0.0]);
     assert_eq!(p.act(&[0.0, f32::NEG_INFINITY, 0.0]).action, [1.0, 0.0]);
 }
+
+#[test]
+fn pendulum_file_size_matches_format_md() {
+    let with_norm = RawPolicy::random(shape(3, 64, 64, 1), true, 7).encode();
+    let without = RawPolicy::random(shape(3, 64, 64, 1), false, 7).encode();
+    assert_eq!(with_norm.len(), 17_991);
+    assert_eq!(without.len(), 17_965);
+}
