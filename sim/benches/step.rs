@@ -3,6 +3,9 @@
 //! `cargo bench -p sim --bench step` — criterion reports `thrpt` in steps per second
 //! (elements = environment steps; episodes are reset every 200 steps as in training).
 
+// `criterion_group!` generates an undocumented public function.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 use std::time::Duration;
 
