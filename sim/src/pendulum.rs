@@ -46,11 +46,11 @@ use crate::error::{ParamError, at_least_one, positive};
 pub struct PendulumParams {
     /// Gravitational acceleration `g` [m/s²]; finite, > 0; default 10.0.
     pub gravity: f64,
-    /// Rod mass `m` [kg]; finite, > 0; default 1.0.
+    /// Rod mass `m` \[kg\]; finite, > 0; default 1.0.
     pub mass: f64,
-    /// Rod length `l` [m] (pivot at one end); finite, > 0; default 1.0.
+    /// Rod length `l` \[m\] (pivot at one end); finite, > 0; default 1.0.
     pub length: f64,
-    /// Control period / integration step `dt` [s]; finite, > 0; default 0.05.
+    /// Control period / integration step `dt` \[s\]; finite, > 0; default 0.05.
     pub dt: f64,
     /// Angular speed clip `ω_max` [rad/s]; finite, > 0; default 8.0.
     pub max_speed: f64,
@@ -129,7 +129,7 @@ impl Pendulum {
         &self.params
     }
 
-    /// Current state `(θ [rad], θ̇ [rad/s])`; θ is not wrapped.
+    /// Current state `(θ, θ̇)` in (rad, rad/s); θ is not wrapped.
     pub fn state(&self) -> Vector2<f64> {
         self.state
     }

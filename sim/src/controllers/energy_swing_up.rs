@@ -44,7 +44,7 @@ impl Default for EnergySwingUp {
 impl EnergySwingUp {
     /// Energy gain `k_E` [N·m·s²/rad²] of the swing-up law.
     pub const ENERGY_GAIN: f64 = 1.0;
-    /// Angle `θ_s` [rad] from upright inside which the LQR stabiliser acts.
+    /// Angle `θ_s` \[rad\] from upright inside which the LQR stabiliser acts.
     pub const SWITCH_ANGLE: f64 = 0.5;
 
     /// Designs the controller for a reference model with `params`.
@@ -75,7 +75,7 @@ impl EnergySwingUp {
         self
     }
 
-    /// Replaces the switching angle `θ_s` [rad] (default [`EnergySwingUp::SWITCH_ANGLE`]).
+    /// Replaces the switching angle `θ_s` \[rad\] (default [`EnergySwingUp::SWITCH_ANGLE`]).
     pub fn with_switch_angle(mut self, angle: f64) -> Self {
         self.switch_angle = angle;
         self

@@ -52,9 +52,9 @@ use sensor::Sensor;
 /// Physical parameters in force for the current episode (after perturbation).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EpisodePhysics {
-    /// Mass [kg].
+    /// Mass \[kg\].
     pub mass: f64,
-    /// Length [m].
+    /// Length \[m\].
     pub length: f64,
     /// Viscous damping [N·m·s/rad].
     pub damping: f64,
@@ -181,7 +181,7 @@ impl HiFiPendulum {
         self.physics
     }
 
-    /// True state `(θ [rad], θ̇ [rad/s])`; θ is not wrapped.
+    /// True state `(θ, θ̇)` in (rad, rad/s); θ is not wrapped.
     pub fn state(&self) -> Vector2<f64> {
         self.state
     }
@@ -210,7 +210,7 @@ impl HiFiPendulum {
         self.steps
     }
 
-    /// Total mechanical energy `½(m l²/3)θ̇² + m g (l/2) cos θ` [J] of the true state with this
+    /// Total mechanical energy `½(m l²/3)θ̇² + m g (l/2) cos θ` \[J\] of the true state with this
     /// episode's mass and length (zero at the horizontal, `m g l/2` upright at rest).
     pub fn energy(&self) -> f64 {
         let (m, l, g) = (self.physics.mass, self.physics.length, self.params.gravity);

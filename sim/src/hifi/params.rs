@@ -57,7 +57,7 @@ impl ScaleRange {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Imperfections {
-    /// Standard deviation [rad] of zero-mean Gaussian noise added to the measured angle (before
+    /// Standard deviation \[rad\] of zero-mean Gaussian noise added to the measured angle (before
     /// encoder quantisation); finite, ≥ 0; default off.
     pub angle_noise_std: Option<f64>,
     /// Standard deviation [rad/s] of zero-mean Gaussian noise added to the measured angular
@@ -66,7 +66,7 @@ pub struct Imperfections {
     /// Encoder resolution [counts per revolution]: the measured angle is rounded to the nearest
     /// multiple of `2π / counts`; ≥ 1; default off. The velocity is not quantised.
     pub encoder_counts_per_rev: Option<u32>,
-    /// Time constant `T` [s] of a first-order actuator lag `T·τ̇ = u − τ` between the command
+    /// Time constant `T` \[s\] of a first-order actuator lag `T·τ̇ = u − τ` between the command
     /// and the torque; finite, > 0; default off (torque follows the command instantly).
     pub actuator_time_constant: Option<f64>,
     /// Whole-period transport delay [control periods]: the command given at step `k` reaches
@@ -164,9 +164,9 @@ impl Imperfections {
 pub struct HiFiParams {
     /// Gravitational acceleration `g` [m/s²]; finite, > 0; default 10.0.
     pub gravity: f64,
-    /// Rod mass `m` [kg] (uniform rod); finite, > 0; default 1.0.
+    /// Rod mass `m` \[kg\] (uniform rod); finite, > 0; default 1.0.
     pub mass: f64,
-    /// Rod length `l` [m], pivot at one end; finite, > 0; default 1.0.
+    /// Rod length `l` \[m\], pivot at one end; finite, > 0; default 1.0.
     pub length: f64,
     /// Viscous damping coefficient `b` [N·m·s/rad]; finite, ≥ 0; default 0.0.
     pub damping: f64,
@@ -175,10 +175,10 @@ pub struct HiFiParams {
     /// Speed `v_s` [rad/s] below which the Coulomb friction is smoothed: friction torque is
     /// `τ_c·tanh(θ̇ / v_s)`; finite, > 0; default 0.01.
     pub friction_smoothing_speed: f64,
-    /// Control period `dt` [s]: one [`crate::Environment::step`] advances this much; finite,
+    /// Control period `dt` \[s\]: one [`crate::Environment::step`] advances this much; finite,
     /// > 0; default 0.05.
     pub dt: f64,
-    /// Internal RK4 rate [Hz]: each period is split into `n = ceil(dt·rate)` equal sub-steps
+    /// Internal RK4 rate \[Hz\]: each period is split into `n = ceil(dt·rate)` equal sub-steps
     /// of `dt / n`; finite, > 0, `n` ≤ 10⁶; default 1000 (50 sub-steps of 1 ms).
     pub integration_rate_hz: f64,
     /// Command clip [N·m]: actions are clipped to `±max_torque` (the action bounds); finite,

@@ -17,7 +17,7 @@ use crate::angle::wrap_angle;
 pub(crate) struct Sensor {
     pub(crate) angle_noise_std: Option<f64>,
     pub(crate) velocity_noise_std: Option<f64>,
-    /// Encoder quantum `2π / counts` [rad].
+    /// Encoder quantum `2π / counts` \[rad\].
     pub(crate) quantum: Option<f64>,
     pub(crate) velocity_range: f64,
 }
