@@ -26,8 +26,9 @@ fn main() {
         }
     }
     let th = sim::wrap_angle(env.state().x);
+    let up_at = up_at.map_or_else(|| "never".to_string(), |k| format!("step {k}"));
     println!(
-        "from hanging down: return {ret:.2}, first |θ|<0.1 at step {up_at:?}, final θ {th:.4} rad"
+        "from hanging down: return {ret:.2}, first |θ| < 0.1 rad at {up_at}, final θ {th:.4} rad"
     );
 
     let returns: Vec<f64> = (0..100)
