@@ -158,7 +158,7 @@ mod tests {
         })
     }
 
-    fn largest_board_msgs() -> [BoardMsg; 3] {
+    fn largest_board_msgs() -> [BoardMsg; 4] {
         let full = heapless::Vec::from_slice(&[f32::MIN; crate::MAX_ACT]).unwrap();
         [
             BoardMsg::Hello(Hello {
@@ -171,6 +171,7 @@ mod tests {
                 control_period_us: u32::MAX,
                 watchdog_us: u32::MAX,
                 timer_overhead: u32::MAX,
+                inference_stack: u32::MAX,
             }),
             BoardMsg::Action(Action {
                 seq: u32::MAX,
@@ -186,6 +187,11 @@ mod tests {
                 values: full,
                 count: u32::MAX,
             }),
+            BoardMsg::Bye {
+                corrupt_frames: u32::MAX,
+                watchdog_events: u32::MAX,
+                peak_stack: u32::MAX,
+            },
         ]
     }
 

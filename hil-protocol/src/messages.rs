@@ -40,6 +40,8 @@ pub enum BoardMsg {
         corrupt_frames: u32,
         /// Watchdog events since start-up.
         watchdog_events: u32,
+        /// Deepest stack use since start-up, in bytes (stack painting).
+        peak_stack: u32,
     },
 }
 
@@ -62,9 +64,11 @@ pub struct Hello {
     pub control_period_us: u32,
     /// Watchdog period, in microseconds of board time.
     pub watchdog_us: u32,
-    /// Instructions per inference of the calibration measurement overhead that is already
-    /// subtracted from [`Action::instructions`] (for information).
+    /// Instructions of the timing code itself, already subtracted from
+    /// [`Action::instructions`] (for information).
     pub timer_overhead: u32,
+    /// Peak stack of one inference in bytes, measured by stack painting at start-up.
+    pub inference_stack: u32,
 }
 
 /// One sensor reading.
@@ -83,8 +87,13 @@ pub enum InferenceStatus {
     Ok,
     /// The observation contained NaN or infinity: the safe action was commanded.
     NonFiniteObservation,
+    /// The network's output was not finite (extreme observation): the safe action was commanded.
+    NonFiniteOutput,
     /// The observation had the wrong number of values: the safe action was commanded.
     WrongObservationLength,
+    /// The runtime reported a status this protocol version does not name; the runtime
+    /// guarantees the action is finite and within bounds.
+    Other,
 }
 
 /// The actuator command for one observation.

@@ -1,1 +1,21 @@
-//! Host side of the hardware-in-the-loop test (placeholder, see issue 4).
+//! Host side of the hardware-in-the-loop (HIL) test.
+//!
+//! The board (the `firmware/` image in QEMU's `netduinoplus2`, or a real STM32F4) runs the
+//! policy; this crate builds the image ([`firmware`]), starts QEMU with its serial port on a
+//! Unix socket ([`qemu`]), runs the plant ([`plant`]) in lockstep with the board
+//! ([`session`]), and reports returns, link latency, on-board instructions per inference and
+//! link faults ([`report`]). [`bench`] measures inference cost and image size.
+
+pub mod bench;
+pub mod cli;
+mod error;
+pub mod firmware;
+pub mod link;
+pub mod plant;
+pub mod policy_file;
+pub mod qemu;
+pub mod reference;
+pub mod report;
+pub mod session;
+
+pub use error::HilError;

@@ -1,0 +1,145 @@
+//! Board time and instruction counting, both from SysTick on the core clock.
+//!
+//! *Time*: SysTick interrupts every millisecond of core-clock time and counts milliseconds;
+//! [`now_us`] adds the fraction read from the counter. In QEMU with `-icount shift=0` the
+//! core clock is QEMU's virtual clock: it advances 1 ns per executed instruction and, while
+//! the core sleeps in `wfi`, with host time. On a real board it is the crystal-driven clock.
+//!
+//! *Instructions*: with `-icount shift=0`, SysTick advances `CORE_CLOCK_HZ / 1 GHz` counts per
+//! executed instruction. [`Calibration`] times a loop of known length at start-up to get the
+//! exact ratio and the overhead of the measurement itself. On a real board the same code gives
+//! core cycles scaled by the calibration loop's cycles per instruction.
+
+use core::arch::asm;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use cortex_m::peripheral::SYST;
+use cortex_m::peripheral::syst::SystClkSource;
+
+use crate::config::CORE_CLOCK_HZ;
+
+/// SysTick counts per millisecond.
+const TICKS_PER_MS: u32 = CORE_CLOCK_HZ / 1000;
+/// Period of the time base, microseconds.
+pub const TICK_US: u32 = 1000;
+
+static MILLIS: AtomicU32 = AtomicU32::new(0);
+
+/// Starts SysTick on the core clock with a 1 ms interrupt.
+pub fn init(syst: &mut SYST) {
+    syst.set_clock_source(SystClkSource::Core);
+    syst.set_reload(TICKS_PER_MS - 1);
+    syst.clear_current();
+    syst.enable_counter();
+    syst.enable_interrupt();
+}
+
+/// SysTick interrupt body: one more millisecond.
+pub fn on_tick() {
+    MILLIS.fetch_add(1, Ordering::Relaxed);
+}
+
+fn current() -> u32 {
+    SYST::get_current()
+}
+
+/// Microseconds since [`init`] (wraps after 71 minutes; callers use wrapping differences).
+/// Call with interrupts enabled (it waits for a pending SysTick interrupt to run).
+pub fn now_us() -> u32 {
+    loop {
+        let ms = MILLIS.load(Ordering::Acquire);
+        let val = current();
+        if MILLIS.load(Ordering::Acquire) == ms && !SYST::has_wrapped_pending() {
+            let elapsed = (TICKS_PER_MS - 1 - val) as u64 * 1000 / TICKS_PER_MS as u64;
+            return ms.wrapping_mul(1000).wrapping_add(elapsed as u32);
+        }
+        // The counter wrapped between the two reads or its interrupt is pending: let the
+        // interrupt run (if enabled) and read again.
+        cortex_m::asm::nop();
+    }
+}
+
+trait HasWrapped {
+    fn has_wrapped_pending() -> bool;
+}
+
+impl HasWrapped for SYST {
+    fn has_wrapped_pending() -> bool {
+        // ICSR.PENDSTSET: SysTick exception pending.
+        // SAFETY: read of the System Control Block's ICSR register.
+        let icsr = unsafe { core::ptr::read_volatile(0xE000_ED04 as *const u32) };
+        icsr & (1 << 26) != 0
+    }
+}
+
+/// SysTick counts elapsed between two counter reads `start` and `end` (down counter, at most
+/// one wrap in between).
+fn elapsed_ticks(start: u32, end: u32) -> u32 {
+    if end <= start {
+        start - end
+    } else {
+        start + TICKS_PER_MS - end
+    }
+}
+
+/// Runs `f` with interrupts masked and returns its result and the SysTick counts it took.
+/// `f` must take less than a millisecond of core-clock time.
+#[inline(always)]
+fn time<R>(f: impl FnOnce() -> R) -> (R, u32) {
+    cortex_m::interrupt::free(|_| {
+        let start = current();
+        let r = core::hint::black_box(f());
+        let end = current();
+        (r, elapsed_ticks(start, end))
+    })
+}
+
+/// Iterations of the calibration loop (2 instructions each).
+const CAL_ITERATIONS: u32 = 5_000;
+
+#[inline(never)]
+fn calibration_loop(n: u32) {
+    // SAFETY: a register-only count-down loop of exactly 2 instructions per iteration.
+    unsafe {
+        asm!("2:", "subs {n}, #1", "bne 2b", n = inout(reg) n => _, options(nomem, nostack));
+    }
+}
+
+/// Conversion from SysTick counts to instructions, measured at start-up.
+#[derive(Debug, Clone, Copy)]
+pub struct Calibration {
+    /// Counts taken by an empty measurement.
+    overhead_ticks: u32,
+    /// Counts taken by the calibration loop (overhead subtracted).
+    loop_ticks: u32,
+}
+
+impl Calibration {
+    /// Times an empty measurement and a loop of `2 * CAL_ITERATIONS` instructions.
+    pub fn measure() -> Self {
+        let ((), empty) = time(|| ());
+        let ((), full) = time(|| calibration_loop(CAL_ITERATIONS));
+        Self {
+            overhead_ticks: empty,
+            loop_ticks: full.saturating_sub(empty).max(1),
+        }
+    }
+
+    /// Converts SysTick counts (with the measurement overhead included) to instructions.
+    pub fn instructions(&self, ticks: u32) -> u32 {
+        let net = ticks.saturating_sub(self.overhead_ticks) as u64;
+        (net * 2 * CAL_ITERATIONS as u64 / self.loop_ticks as u64) as u32
+    }
+
+    /// The measurement overhead in instructions (already subtracted by [`Self::instructions`]).
+    pub fn overhead_instructions(&self) -> u32 {
+        (self.overhead_ticks as u64 * 2 * CAL_ITERATIONS as u64 / self.loop_ticks as u64) as u32
+    }
+
+    /// Runs `f` with interrupts masked; returns its result and the instructions it took.
+    #[inline(always)]
+    pub fn count<R>(&self, f: impl FnOnce() -> R) -> (R, u32) {
+        let (r, ticks) = time(f);
+        (r, self.instructions(ticks))
+    }
+}

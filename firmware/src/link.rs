@@ -1,0 +1,171 @@
+//! The control loop: frames in, policy, frames out, and the link watchdog.
+
+use cortex_m_semihosting::debug;
+use hil_protocol::{
+    Action, BoardMsg, FrameDecoder, Hello, HostMsg, InferenceStatus, MAX_FRAME, Observation,
+    PROTOCOL_VERSION, Values, WatchdogEvent, encode_frame, values_crc,
+};
+use policy_runtime::{Output, Status};
+
+use crate::clock::{self, Calibration};
+use crate::config::{CONTROL_PERIOD_US, WATCHDOG_US};
+use crate::policy::{ACT, H1, H2, OBS, POLICY, POLICY_HASH};
+use crate::{stack, usart};
+
+/// One inference of the embedded policy (not inlined, so it can be timed and its stack measured).
+#[inline(never)]
+pub fn infer(obs: &[f32; OBS]) -> Output<ACT> {
+    POLICY.act(obs)
+}
+
+fn status(s: Status) -> InferenceStatus {
+    match s {
+        Status::Ok => InferenceStatus::Ok,
+        Status::NonFiniteObservation => InferenceStatus::NonFiniteObservation,
+        Status::NonFiniteOutput => InferenceStatus::NonFiniteOutput,
+        _ => InferenceStatus::Other,
+    }
+}
+
+fn values<const N: usize>(v: &[f32]) -> Values<N> {
+    let mut out = Values::new();
+    for &x in v.iter().take(N) {
+        // Cannot fail: at most N values are pushed.
+        let _ = out.push(x);
+    }
+    out
+}
+
+fn send(msg: &BoardMsg) {
+    let mut buf = [0u8; MAX_FRAME];
+    match encode_frame(msg, &mut buf) {
+        Ok(n) => usart::write(&buf[..n]),
+        Err(_) => crate::fatal("a board message does not fit in a frame"),
+    }
+}
+
+/// State of the board's side of the link.
+pub struct Board {
+    calibration: Calibration,
+    inference_stack: u32,
+    decoder: FrameDecoder,
+    corrupt_frames: u32,
+    watchdog_events: u32,
+    /// Board time and sequence number of the last valid observation, once one arrived.
+    last_valid: Option<(u32, u32)>,
+    /// The watchdog has fired since the last valid observation: the safe action is commanded.
+    tripped: bool,
+}
+
+impl Board {
+    /// A board that has not yet received anything.
+    pub fn new(calibration: Calibration, inference_stack: u32) -> Self {
+        Self {
+            calibration,
+            inference_stack,
+            decoder: FrameDecoder::new(),
+            corrupt_frames: 0,
+            watchdog_events: 0,
+            last_valid: None,
+            tripped: false,
+        }
+    }
+
+    fn hello(&self) -> BoardMsg {
+        BoardMsg::Hello(Hello {
+            protocol_version: PROTOCOL_VERSION,
+            format_version: policy_runtime::format::FORMAT_VERSION,
+            obs_dim: OBS as u16,
+            hidden: [H1 as u16, H2 as u16],
+            act_dim: ACT as u16,
+            policy_hash: POLICY_HASH,
+            control_period_us: CONTROL_PERIOD_US,
+            watchdog_us: WATCHDOG_US,
+            timer_overhead: self.calibration.overhead_instructions(),
+            inference_stack: self.inference_stack,
+        })
+    }
+
+    /// Announces readiness, then serves the link forever (until a shutdown request).
+    pub fn run(mut self) -> ! {
+        send(&self.hello());
+        loop {
+            while let Some(byte) = usart::read() {
+                match self.decoder.push::<HostMsg>(byte) {
+                    None => {}
+                    Some(Err(_)) => self.corrupt_frames = self.corrupt_frames.wrapping_add(1),
+                    Some(Ok(msg)) => self.handle(msg),
+                }
+            }
+            self.check_watchdog();
+            // Sleep until the next byte or tick; the check and the `wfi` are atomic so a byte
+            // that arrives in between still wakes the core.
+            cortex_m::interrupt::free(|_| {
+                if usart::is_empty() {
+                    cortex_m::asm::wfi();
+                }
+            });
+        }
+    }
+
+    fn handle(&mut self, msg: HostMsg) {
+        match msg {
+            HostMsg::Query => send(&self.hello()),
+            HostMsg::Observation(obs) => self.control(&obs),
+            HostMsg::Shutdown => {
+                send(&BoardMsg::Bye {
+                    corrupt_frames: self.corrupt_frames,
+                    watchdog_events: self.watchdog_events,
+                    peak_stack: stack::top().saturating_sub(stack::low_water()) as u32,
+                });
+                debug::exit(debug::EXIT_SUCCESS);
+            }
+        }
+    }
+
+    fn control(&mut self, obs: &Observation) {
+        let (action, status, instructions) = match <&[f32; OBS]>::try_from(obs.values.as_slice()) {
+            Ok(x) => {
+                let (out, n) = self.calibration.count(|| infer(x));
+                (out.action, status(out.status), n)
+            }
+            Err(_) => (
+                POLICY.safe_action(),
+                InferenceStatus::WrongObservationLength,
+                0,
+            ),
+        };
+        send(&BoardMsg::Action(Action {
+            seq: obs.seq,
+            values: values(&action),
+            status,
+            instructions,
+            obs_crc: values_crc(&obs.values),
+            corrupt_frames: self.corrupt_frames,
+        }));
+        self.last_valid = Some((clock::now_us(), obs.seq));
+        self.tripped = false;
+    }
+
+    fn check_watchdog(&mut self) {
+        let Some((since, last_seq)) = self.last_valid else {
+            return;
+        };
+        if self.tripped {
+            return;
+        }
+        let elapsed = clock::now_us().wrapping_sub(since);
+        // Fire at the last tick that is still within the period, so the safe action is
+        // commanded no later than WATCHDOG_US after the last valid observation.
+        if elapsed.saturating_add(clock::TICK_US) > WATCHDOG_US {
+            self.tripped = true;
+            self.watchdog_events = self.watchdog_events.wrapping_add(1);
+            send(&BoardMsg::Watchdog(WatchdogEvent {
+                last_seq,
+                elapsed_us: elapsed,
+                values: values(&POLICY.safe_action()),
+                count: self.watchdog_events,
+            }));
+        }
+    }
+}

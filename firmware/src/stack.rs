@@ -1,0 +1,67 @@
+//! Stack-use measurement by painting: fill the free stack with a pattern, run, and find the
+//! deepest word that was overwritten.
+
+use core::arch::asm;
+
+const PAINT: u32 = 0xDEAD_BEEF;
+/// Bytes just below the current stack pointer that are left unpainted (the caller's own use).
+const MARGIN: usize = 16;
+
+unsafe extern "C" {
+    /// End of `.bss` and `.data` from cortex-m-rt's linker script: the stack may grow down to here.
+    static mut __sheap: u32;
+    /// Initial stack pointer (top of RAM) from cortex-m-rt's linker script.
+    static mut _stack_start: u32;
+}
+
+fn heap_start() -> usize {
+    &raw const __sheap as usize
+}
+
+/// Top of the stack (initial stack pointer).
+pub fn top() -> usize {
+    &raw const _stack_start as usize
+}
+
+/// Paints every free stack word below the current stack pointer (minus a margin).
+#[inline(always)]
+pub fn paint() {
+    let sp = cortex_m::register::msp::read() as usize - MARGIN;
+    let start = heap_start();
+    // SAFETY: writes only the unused part of the stack between the end of the static data and
+    // the current stack pointer, with a register-only loop that uses no stack itself.
+    unsafe {
+        asm!(
+            "2:",
+            "cmp {p}, {end}",
+            "bhs 3f",
+            "str {pat}, [{p}], #4",
+            "b 2b",
+            "3:",
+            p = inout(reg) start => _,
+            end = in(reg) sp,
+            pat = in(reg) PAINT,
+            options(nostack)
+        );
+    }
+}
+
+/// Lowest stack address that is no longer painted: the deepest the stack has reached.
+pub fn low_water() -> usize {
+    let mut p = heap_start();
+    let top = top();
+    while p < top {
+        // SAFETY: reads RAM between the end of the static data and the top of the stack.
+        if unsafe { core::ptr::read_volatile(p as *const u32) } != PAINT {
+            break;
+        }
+        p += 4;
+    }
+    p
+}
+
+/// Current stack pointer.
+#[inline(always)]
+pub fn sp() -> usize {
+    cortex_m::register::msp::read() as usize
+}

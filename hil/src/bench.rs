@@ -1,0 +1,170 @@
+//! Latency and size benchmark of the firmware: instructions per inference on the emulated
+//! Cortex-M4, instructions per multiply-add, section sizes and stack use.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::HilError;
+use crate::firmware::{self, FirmwareConfig};
+use crate::policy_file::{Dims, dims_of};
+use crate::report::quantile;
+use crate::session::{Session, SessionConfig};
+
+/// Sizes of the allocated sections of an ELF image, bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sections {
+    /// `.vector_table` (flash).
+    pub vector_table: u64,
+    /// `.text` (flash).
+    pub text: u64,
+    /// `.rodata` (flash; holds the weights).
+    pub rodata: u64,
+    /// `.data` (flash and RAM).
+    pub data: u64,
+    /// `.bss` (RAM).
+    pub bss: u64,
+}
+
+impl Sections {
+    /// Flash use: vector table, code, read-only data and the initial values of `.data`.
+    pub fn flash(&self) -> u64 {
+        self.vector_table + self.text + self.rodata + self.data
+    }
+}
+
+fn rd(b: &[u8], off: usize, n: usize) -> Option<u64> {
+    let s = b.get(off..off + n)?;
+    Some(s.iter().rev().fold(0u64, |a, &x| (a << 8) | u64::from(x)))
+}
+
+/// Reads the section sizes of a 32-bit little-endian ELF file.
+pub fn sections(elf: &Path) -> Result<Sections, HilError> {
+    let b =
+        std::fs::read(elf).map_err(|e| HilError::io(format!("reading {}", elf.display()), e))?;
+    let bad = || {
+        HilError::Build(format!(
+            "{} is not a 32-bit little-endian ELF file",
+            elf.display()
+        ))
+    };
+    if b.get(..6) != Some(&[0x7f, b'E', b'L', b'F', 1, 1][..]) {
+        return Err(bad());
+    }
+    let shoff = rd(&b, 0x20, 4).ok_or_else(bad)? as usize;
+    let shentsize = rd(&b, 0x2E, 2).ok_or_else(bad)? as usize;
+    let shnum = rd(&b, 0x30, 2).ok_or_else(bad)? as usize;
+    let shstrndx = rd(&b, 0x32, 2).ok_or_else(bad)? as usize;
+    let sh = |i: usize, field: usize| rd(&b, shoff + i * shentsize + field, 4).ok_or_else(bad);
+    let strtab = sh(shstrndx, 0x10)? as usize;
+    let mut s = Sections::default();
+    for i in 0..shnum {
+        let name_off = strtab + sh(i, 0)? as usize;
+        let name = b.get(name_off..).ok_or_else(bad)?;
+        let name = &name[..name.iter().position(|&c| c == 0).ok_or_else(bad)?];
+        let size = sh(i, 0x14)?;
+        match name {
+            b".vector_table" => s.vector_table += size,
+            b".text" => s.text += size,
+            b".rodata" => s.rodata += size,
+            b".data" => s.data += size,
+            b".bss" => s.bss += size,
+            _ => {}
+        }
+    }
+    Ok(s)
+}
+
+/// Benchmark figures of one policy shape.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchResult {
+    /// Policy dimensions.
+    pub dims: Dims,
+    /// The policy file used.
+    pub policy: PathBuf,
+    /// Inferences timed.
+    pub samples: usize,
+    /// Median instructions per inference.
+    pub median_instructions: f64,
+    /// Maximum instructions per inference.
+    pub max_instructions: f64,
+    /// Section sizes of the image.
+    pub sections: Sections,
+    /// Peak stack of one inference, bytes.
+    pub inference_stack: u32,
+    /// Peak stack of the whole firmware during the run, bytes.
+    pub peak_stack: u32,
+}
+
+impl BenchResult {
+    /// Median instructions per multiply-add.
+    pub fn instructions_per_mac(&self) -> f64 {
+        self.median_instructions / self.dims.multiply_adds() as f64
+    }
+
+    /// RAM use: `.data` + `.bss` + peak stack.
+    pub fn ram(&self) -> u64 {
+        self.sections.data + self.sections.bss + u64::from(self.peak_stack)
+    }
+}
+
+/// Builds the image for `policy`, runs `samples` inferences on random observations (seeded)
+/// in QEMU and collects the figures.
+pub fn run(policy: &Path, samples: usize, seed: u64) -> Result<BenchResult, HilError> {
+    let bytes = std::fs::read(policy)
+        .map_err(|e| HilError::io(format!("reading {}", policy.display()), e))?;
+    let dims = dims_of(&bytes)?;
+    let image = firmware::build(&FirmwareConfig::new(policy))?;
+    let sections = sections(&image.elf)?;
+    let config = SessionConfig {
+        qemu_limit: Duration::from_secs(300),
+        ..SessionConfig::default()
+    };
+    let mut session = Session::start(&image, config)?;
+    let inference_stack = session.hello().inference_stack;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut counts = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let th: f32 = rng.random_range(-std::f32::consts::PI..std::f32::consts::PI);
+        let mut obs = vec![th.cos(), th.sin(), rng.random_range(-8.0..8.0)];
+        obs.resize(dims.obs, 0.5);
+        let reply = session.act(&obs)?;
+        counts.push(f64::from(reply.action.instructions));
+    }
+    let summary = session.shutdown()?;
+    Ok(BenchResult {
+        dims,
+        policy: policy.to_path_buf(),
+        samples,
+        median_instructions: quantile(&counts, 0.5).unwrap_or(f64::NAN),
+        max_instructions: quantile(&counts, 1.0).unwrap_or(f64::NAN),
+        sections,
+        inference_stack,
+        peak_stack: summary.board_peak_stack,
+    })
+}
+
+/// One line of the benchmark table.
+pub fn format_row(r: &BenchResult) -> String {
+    format!(
+        "{:<12} {:>6} {:>12.0} {:>10.0} {:>8.2} {:>8} {:>8} {:>6} {:>6} {:>9} {:>7} {:>7} {:>7}",
+        r.dims.to_string(),
+        r.dims.multiply_adds(),
+        r.median_instructions,
+        r.max_instructions,
+        r.instructions_per_mac(),
+        r.sections.text,
+        r.sections.rodata,
+        r.sections.data,
+        r.sections.bss,
+        r.sections.flash(),
+        r.inference_stack,
+        r.peak_stack,
+        r.ram(),
+    )
+}
+
+/// Header of the benchmark table (bytes for sizes).
+pub const HEADER: &str = "policy          MACs  instr(med)  instr(max) instr/MAC    .text  .rodata  .data   .bss     flash inf.stk  peakstk     RAM";

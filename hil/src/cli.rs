@@ -1,0 +1,331 @@
+//! The `hil` command line.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use std::time::Duration;
+
+use crate::bench;
+use crate::firmware::{self, FirmwareConfig};
+use crate::link::Faults;
+use crate::plant::PlantKind;
+use crate::policy_file::{self, Dims};
+use crate::reference::{host_policy, host_return};
+use crate::report::{self, Spread};
+use crate::session::{Session, SessionConfig};
+
+/// Hardware-in-the-loop host: builds the firmware, runs it in QEMU against the simulated plant.
+#[derive(Debug, Parser)]
+#[command(name = "hil", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Run the closed loop: the board (QEMU) controls the simulated plant over the serial link.
+    Run(RunArgs),
+    /// Instructions per inference, instructions per multiply-add, flash/RAM use.
+    Bench {
+        /// Policy files to measure (default: the shipped 3-64-64-1 policy, or random weights if
+        /// it is missing, and random 3-256-256-1 weights).
+        #[arg(long)]
+        policy: Vec<PathBuf>,
+        /// Inferences timed per policy.
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+        /// Seed of the observations and of random policies.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Folder for generated policy files.
+        #[arg(long, default_value = "runs/bench")]
+        out: PathBuf,
+    },
+    /// Build ("flash") the firmware image for a policy file.
+    Build {
+        /// Policy file to embed.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// Control period in microseconds.
+        #[arg(long, default_value_t = 50_000)]
+        period_us: u32,
+    },
+    /// Write a policy file with random weights (for plumbing tests and the benchmark).
+    RandomPolicy {
+        /// Dimensions obs-h1-h2-act.
+        #[arg(long, default_value = "3-64-64-1", value_parser = parse_dims)]
+        dims: Dims,
+        /// Seed of the weights.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Policy file to embed (default: the shipped policy).
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// Plant simulated on the host.
+    #[arg(long, value_enum, default_value_t = PlantKind::Reference)]
+    plant: PlantKind,
+    /// Episodes (initial states seeded by seed, seed+1, ...).
+    #[arg(long, default_value_t = 5)]
+    episodes: usize,
+    /// Steps per episode (the plant may truncate earlier).
+    #[arg(long, default_value_t = 200)]
+    steps: usize,
+    /// Seed of the initial states and of the fault injection.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Fraction of frames dropped (each direction).
+    #[arg(long, default_value_t = 0.0)]
+    drop_frames: f64,
+    /// Fraction of bytes corrupted (each direction).
+    #[arg(long, default_value_t = 0.0)]
+    corrupt_bytes: f64,
+    /// Cut the link after this much plant time in each episode, seconds.
+    #[arg(long)]
+    cut_after: Option<f64>,
+    /// Pace the steps at the control period in wall-clock time.
+    #[arg(long)]
+    realtime: bool,
+    /// Kill QEMU after this many seconds.
+    #[arg(long, default_value_t = 600)]
+    timeout: u64,
+    /// Output folder for trajectory.csv and trajectory.png.
+    #[arg(long, default_value = "runs/hil")]
+    out: PathBuf,
+}
+
+/// Parses `obs-h1-h2-act`, e.g. `3-64-64-1`.
+pub fn parse_dims(s: &str) -> Result<Dims, String> {
+    let parts: Vec<usize> = s
+        .split('-')
+        .map(|p| p.trim().parse::<usize>().map_err(|e| format!("{p:?}: {e}")))
+        .collect::<Result<_, _>>()?;
+    match parts[..] {
+        [obs, h1, h2, act] if parts.iter().all(|&d| d > 0) => Ok(Dims { obs, h1, h2, act }),
+        _ => Err(format!(
+            "expected four positive sizes obs-h1-h2-act, got {s:?}"
+        )),
+    }
+}
+
+/// Runs the command line.
+pub fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Cmd::Run(args) => run(args)?,
+        Cmd::Bench {
+            policy,
+            samples,
+            seed,
+            out,
+        } => run_bench(policy, samples, seed, &out)?,
+        Cmd::Build { policy, period_us } => {
+            if period_us == 0 {
+                bail!("--period-us must be positive");
+            }
+            let mut config = FirmwareConfig::new(policy.unwrap_or_else(firmware::shipped_policy));
+            config.control_period_us = period_us;
+            let image = firmware::build(&config)?;
+            println!("{}", image.elf.display());
+        }
+        Cmd::RandomPolicy { dims, seed, out } => {
+            let bytes = policy_file::random_policy(dims, seed)?;
+            std::fs::write(&out, bytes).with_context(|| format!("writing {}", out.display()))?;
+            println!("wrote {} ({dims})", out.display());
+        }
+    }
+    Ok(())
+}
+
+fn run(a: RunArgs) -> anyhow::Result<()> {
+    let policy = a.policy.unwrap_or_else(firmware::shipped_policy);
+    let bytes = std::fs::read(&policy).with_context(|| format!("reading {}", policy.display()))?;
+    let faults = Faults {
+        drop_frames: a.drop_frames,
+        corrupt_bytes: a.corrupt_bytes,
+        cut_after: a.cut_after,
+    };
+    faults.validate()?;
+    let mut host = host_policy(&bytes)?;
+    let image = firmware::build(&FirmwareConfig::new(&policy))?;
+    let config = SessionConfig {
+        faults,
+        seed: a.seed,
+        realtime: a.realtime,
+        qemu_limit: Duration::from_secs(a.timeout),
+        ..SessionConfig::default()
+    };
+    let mut session = Session::start(&image, config)?;
+    let h = *session.hello();
+    println!(
+        "board: policy {}-{}-{}-{} hash {:016x}, period {} us, watchdog {} us, inference stack {} B (QEMU pid {})",
+        h.obs_dim,
+        h.hidden[0],
+        h.hidden[1],
+        h.act_dim,
+        h.policy_hash,
+        h.control_period_us,
+        h.watchdog_us,
+        h.inference_stack,
+        session.pid()
+    );
+    let mut plant = a.plant.build()?;
+    let mut ref_plant = a.plant.build()?;
+    let mut episodes = Vec::with_capacity(a.episodes);
+    println!("episode  seed   return(board)  return(host)  final|θ|  watchdog  mismatches");
+    for i in 0..a.episodes {
+        let seed = a.seed.wrapping_add(i as u64);
+        let reference = host
+            .as_mut()
+            .map(|p| p as &mut dyn FnMut(&[f32]) -> Vec<f32>);
+        let ep = session.run_episode(plant.as_mut(), seed, a.steps, reference)?;
+        let host_ret = host
+            .as_mut()
+            .map(|p| {
+                format!(
+                    "{:>12.3}",
+                    host_return(ref_plant.as_mut(), seed, ep.rows.len(), p)
+                )
+            })
+            .unwrap_or_else(|| format!("{:>12}", "-"));
+        println!(
+            "{i:>7} {seed:>5} {:>14.3}  {host_ret}  {:>8.3}  {:>8}  {:>10}",
+            ep.ret,
+            ep.final_theta.abs(),
+            ep.watchdog.len(),
+            ep.mismatches
+        );
+        if let Some(c) = &ep.cut {
+            match &c.event {
+                Some(w) => println!(
+                    "        link cut at {:.2} s: board commanded {:?} after {} us of board time ({} ms host wall)",
+                    c.at,
+                    w.values.as_slice(),
+                    w.elapsed_us,
+                    c.host_wall.map_or(f64::NAN, |d| d.as_secs_f64() * 1e3)
+                ),
+                None => println!(
+                    "        link cut at {:.2} s: NO watchdog report from the board",
+                    c.at
+                ),
+            }
+        }
+        episodes.push(ep);
+    }
+    let summary = session.shutdown()?;
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    report::write_csv(&a.out.join("trajectory.csv"), &episodes)?;
+    report::write_png(&a.out.join("trajectory.png"), &episodes)?;
+    if let Some(l) = Spread::of(&report::latencies(&episodes)) {
+        println!(
+            "round-trip latency: median {:.0} us, p99 {:.0} us, max {:.0} us",
+            l.median, l.p99, l.max
+        );
+    }
+    if let Some(n) = Spread::of(&report::instructions(&episodes)) {
+        println!(
+            "on-board instructions per inference: median {:.0}, max {:.0}",
+            n.median, n.max
+        );
+    }
+    let c = summary.link;
+    println!(
+        "frames: sent {}, dropped by injection {} out / {} in, bytes corrupted {}, corrupt frames dropped {} by the board / {} by the host",
+        c.sent,
+        c.dropped_out,
+        c.dropped_in,
+        c.corrupted_bytes,
+        summary.board_corrupt_frames,
+        c.corrupt_in
+    );
+    println!(
+        "watchdog events: {} (board total {}); actions not matching the sent observation: {}",
+        episodes.iter().map(|e| e.watchdog.len()).sum::<usize>(),
+        summary.board_watchdog_events,
+        episodes.iter().map(|e| e.mismatches).sum::<u32>()
+    );
+    println!(
+        "wrote {} and {}",
+        a.out.join("trajectory.csv").display(),
+        a.out.join("trajectory.png").display()
+    );
+    Ok(())
+}
+
+fn run_bench(
+    policies: Vec<PathBuf>,
+    samples: usize,
+    seed: u64,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    if samples == 0 {
+        bail!("--samples must be positive");
+    }
+    let policies = if policies.is_empty() {
+        std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+        let mut list = Vec::new();
+        let shipped = firmware::shipped_policy();
+        if shipped.exists() {
+            list.push(shipped);
+        } else {
+            eprintln!(
+                "note: {} is missing; using random 3-64-64-1 weights",
+                shipped.display()
+            );
+            let p = out.join("random-3-64-64-1.postcard");
+            std::fs::write(
+                &p,
+                policy_file::random_policy(
+                    Dims {
+                        obs: 3,
+                        h1: 64,
+                        h2: 64,
+                        act: 1,
+                    },
+                    seed,
+                )?,
+            )?;
+            list.push(p);
+        }
+        let p = out.join("random-3-256-256-1.postcard");
+        std::fs::write(
+            &p,
+            policy_file::random_policy(
+                Dims {
+                    obs: 3,
+                    h1: 256,
+                    h2: 256,
+                    act: 1,
+                },
+                seed,
+            )?,
+        )?;
+        list.push(p);
+        list
+    } else {
+        policies
+    };
+    let mut results = Vec::new();
+    for p in &policies {
+        eprintln!("building and measuring {} ...", p.display());
+        results.push(bench::run(p, samples, seed)?);
+    }
+    println!("{}", bench::HEADER);
+    for r in &results {
+        println!("{}", bench::format_row(r));
+    }
+    println!(
+        "(instructions counted by SysTick under QEMU -icount shift=0; sizes in bytes; RAM = .data + .bss + peak stack)"
+    );
+    Ok(())
+}

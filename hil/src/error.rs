@@ -1,0 +1,58 @@
+//! Errors of the host side.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong on the host side of the HIL test.
+#[derive(Debug, thiserror::Error)]
+pub enum HilError {
+    /// An I/O operation failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The firmware build failed.
+    #[error("firmware build failed: {0}")]
+    Build(String),
+    /// `qemu-system-arm` could not be started or exited early.
+    #[error("QEMU: {0}")]
+    Qemu(String),
+    /// A policy file is invalid.
+    #[error("invalid policy file: {0}")]
+    Policy(String),
+    /// A policy could not be encoded.
+    #[error("cannot encode policy: {0}")]
+    Encode(String),
+    /// The board announced something the host does not expect.
+    #[error("board mismatch: {0}")]
+    Mismatch(String),
+    /// The board did not answer in time.
+    #[error("timeout: {0}")]
+    Timeout(String),
+    /// The board sent a message the host cannot use at this point.
+    #[error("protocol: {0}")]
+    Protocol(String),
+    /// A plant could not be built.
+    #[error("plant: {0}")]
+    Plant(String),
+    /// Writing a report failed.
+    #[error("report {path}: {message}")]
+    Report {
+        /// File being written.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl HilError {
+    /// Wraps an I/O error with what was being done.
+    pub fn io(what: impl Into<String>, source: std::io::Error) -> Self {
+        HilError::Io {
+            what: what.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! The host end of the serial link: framing, timeouts and fault injection.
+
+use std::collections::VecDeque;
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant};
+
+use hil_protocol::{BoardMsg, FrameDecoder, HostMsg, MAX_FRAME, encode_frame};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::HilError;
+
+/// Faults injected on the link, in both directions.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Faults {
+    /// Fraction of frames dropped (each direction, each frame independently).
+    pub drop_frames: f64,
+    /// Fraction of bytes corrupted (XOR with a random non-zero byte).
+    pub corrupt_bytes: f64,
+    /// Cut the link (stop sending observations) after this much plant time, seconds.
+    pub cut_after: Option<f64>,
+}
+
+impl Faults {
+    /// Checks that the fractions are in `[0, 1)` and the cut time is finite and non-negative.
+    pub fn validate(&self) -> Result<(), HilError> {
+        for (name, p) in [
+            ("drop fraction", self.drop_frames),
+            ("corruption fraction", self.corrupt_bytes),
+        ] {
+            if !(0.0..1.0).contains(&p) {
+                return Err(HilError::Protocol(format!("{name} {p} is not in [0, 1)")));
+            }
+        }
+        if let Some(t) = self.cut_after
+            && !(t.is_finite() && t >= 0.0)
+        {
+            return Err(HilError::Protocol(format!(
+                "cut time {t} is not a non-negative number"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Counters of the host end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LinkCounters {
+    /// Frames the host sent (after injection: dropped ones are not counted).
+    pub sent: u64,
+    /// Frames dropped by injection, host to board.
+    pub dropped_out: u64,
+    /// Frames dropped by injection, board to host.
+    pub dropped_in: u64,
+    /// Bytes corrupted by injection (both directions).
+    pub corrupted_bytes: u64,
+    /// Frames the host decoder rejected as corrupt.
+    pub corrupt_in: u64,
+}
+
+/// Framed, fault-injecting link over the QEMU socket.
+#[derive(Debug)]
+pub struct Link {
+    stream: UnixStream,
+    decoder: FrameDecoder,
+    inbox: VecDeque<BoardMsg>,
+    faults: Faults,
+    rng: ChaCha8Rng,
+    counters: LinkCounters,
+}
+
+impl Link {
+    /// Wraps `stream`; injection decisions come from an RNG seeded with `seed`.
+    pub fn new(stream: UnixStream, faults: Faults, seed: u64) -> Result<Self, HilError> {
+        faults.validate()?;
+        Ok(Self {
+            stream,
+            decoder: FrameDecoder::new(),
+            inbox: VecDeque::new(),
+            faults,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            counters: LinkCounters::default(),
+        })
+    }
+
+    /// Replaces the injected faults (for example, none during the handshake).
+    pub fn set_faults(&mut self, faults: Faults) -> Result<(), HilError> {
+        faults.validate()?;
+        self.faults = faults;
+        Ok(())
+    }
+
+    /// The host end's counters.
+    pub fn counters(&self) -> LinkCounters {
+        self.counters
+    }
+
+    fn corrupt(&mut self, bytes: &mut [u8]) {
+        if self.faults.corrupt_bytes <= 0.0 {
+            return;
+        }
+        for b in bytes {
+            if self.rng.random_bool(self.faults.corrupt_bytes) {
+                *b ^= self.rng.random_range(1..=255u8);
+                self.counters.corrupted_bytes += 1;
+            }
+        }
+    }
+
+    /// Sends one message (subject to injected drops and corruption).
+    pub fn send(&mut self, msg: &HostMsg) -> Result<(), HilError> {
+        let mut buf = [0u8; MAX_FRAME];
+        let n = encode_frame(msg, &mut buf).map_err(|e| HilError::Protocol(e.to_string()))?;
+        if self.faults.drop_frames > 0.0 && self.rng.random_bool(self.faults.drop_frames) {
+            self.counters.dropped_out += 1;
+            return Ok(());
+        }
+        let frame = &mut buf[..n];
+        self.corrupt(frame);
+        self.stream
+            .write_all(frame)
+            .map_err(|e| HilError::io("writing to the link", e))?;
+        self.counters.sent += 1;
+        Ok(())
+    }
+
+    /// Receives the next message, waiting until `deadline`; `None` on timeout.
+    pub fn recv(&mut self, deadline: Instant) -> Result<Option<BoardMsg>, HilError> {
+        loop {
+            if let Some(m) = self.inbox.pop_front() {
+                return Ok(Some(m));
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            let wait = (deadline - now).max(Duration::from_micros(50));
+            self.stream
+                .set_read_timeout(Some(wait))
+                .map_err(|e| HilError::io("setting the link timeout", e))?;
+            let mut buf = [0u8; 256];
+            let n = match self.stream.read(&mut buf) {
+                Ok(0) => return Err(HilError::Qemu("the board closed the link".into())),
+                Ok(n) => n,
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    return Ok(None);
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(HilError::io("reading from the link", e)),
+            };
+            let bytes = &mut buf[..n];
+            self.corrupt(bytes);
+            for &b in bytes.iter() {
+                match self.decoder.push::<BoardMsg>(b) {
+                    None => {}
+                    Some(Err(_)) => self.counters.corrupt_in += 1,
+                    Some(Ok(m)) => {
+                        if self.faults.drop_frames > 0.0
+                            && self.rng.random_bool(self.faults.drop_frames)
+                        {
+                            self.counters.dropped_in += 1;
+                        } else {
+                            self.inbox.push_back(m);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

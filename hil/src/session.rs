@@ -1,0 +1,436 @@
+//! A HIL session: one QEMU process, the link, and episodes run in lockstep with the board.
+
+use std::time::{Duration, Instant};
+
+use hil_protocol::{
+    Action, BoardMsg, Hello, HostMsg, InferenceStatus, Observation, PROTOCOL_VERSION,
+    WatchdogEvent, values_crc,
+};
+
+use crate::HilError;
+use crate::firmware::Image;
+use crate::link::{Faults, Link, LinkCounters};
+use crate::plant::Plant;
+use crate::qemu::Qemu;
+
+/// Host-side settings of a session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionConfig {
+    /// Faults injected on the link during episodes (the handshake runs without faults).
+    pub faults: Faults,
+    /// Seed of the fault injection.
+    pub seed: u64,
+    /// An observation without an answer is sent again after this long.
+    pub retransmit: Duration,
+    /// A control step fails after this long without an answer.
+    pub step_timeout: Duration,
+    /// Pace steps at the board's control period in wall-clock time (otherwise as fast as the
+    /// board answers: the plant and the board stay in lockstep either way).
+    pub realtime: bool,
+    /// QEMU is killed after this long, whatever happens.
+    pub qemu_limit: Duration,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            faults: Faults::default(),
+            seed: 0,
+            retransmit: Duration::from_millis(10),
+            step_timeout: Duration::from_secs(5),
+            realtime: false,
+            qemu_limit: Duration::from_secs(600),
+        }
+    }
+}
+
+/// A host-side reference for each action: given the observation, the action the board must
+/// command (the same policy run through `policy-runtime` on the host).
+pub type Reference<'a> = &'a mut dyn FnMut(&[f32]) -> Vec<f32>;
+
+/// The board's answer to one observation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    /// The action message.
+    pub action: Action,
+    /// Round trip of the answered transmission.
+    pub latency: Duration,
+    /// Transmissions needed (1 without faults).
+    pub attempts: u32,
+}
+
+/// One row of the trajectory.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Row {
+    /// Step index.
+    pub step: usize,
+    /// Plant time at the start of the step, seconds.
+    pub t: f64,
+    /// Angle, rad (0 upright), before the step.
+    pub theta: f64,
+    /// Angular velocity, rad/s, before the step.
+    pub theta_dot: f64,
+    /// Commanded torque (first action element).
+    pub action: f32,
+    /// Reward of the step.
+    pub reward: f64,
+    /// On-board instructions of the inference.
+    pub instructions: u32,
+    /// Round-trip latency, microseconds.
+    pub latency_us: f64,
+    /// Transmissions needed.
+    pub attempts: u32,
+    /// Inference status.
+    pub status: InferenceStatus,
+}
+
+/// What happened when the link was cut.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CutReport {
+    /// Plant time of the cut, seconds.
+    pub at: f64,
+    /// The board's watchdog report (`None` if none came within the wait).
+    pub event: Option<WatchdogEvent>,
+    /// Host wall time from sending the last answered observation to receiving the report.
+    pub host_wall: Option<Duration>,
+}
+
+/// One closed-loop episode.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Episode {
+    /// Seed of the plant's initial state.
+    pub seed: u64,
+    /// Initial state `(θ, θ̇)`.
+    pub initial_state: [f64; 2],
+    /// The trajectory.
+    pub rows: Vec<Row>,
+    /// Sum of rewards.
+    pub ret: f64,
+    /// Angle at the end, wrapped to `[-π, π)`.
+    pub final_theta: f64,
+    /// Actions whose observation CRC or value differed from what the host sent / expects:
+    /// the board acted on something other than the true observation.
+    pub mismatches: u32,
+    /// Largest `|board action - host reference action|`.
+    pub max_action_error: f32,
+    /// Watchdog reports received during the episode.
+    pub watchdog: Vec<WatchdogEvent>,
+    /// The link cut, if one was injected.
+    pub cut: Option<CutReport>,
+}
+
+/// A running session.
+#[derive(Debug)]
+pub struct Session {
+    qemu: Qemu,
+    link: Link,
+    hello: Hello,
+    config: SessionConfig,
+    next_seq: u32,
+    pending_watchdog: Vec<WatchdogEvent>,
+    board_corrupt: u32,
+}
+
+/// Final counters of a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    /// Frames the board dropped as corrupt.
+    pub board_corrupt_frames: u32,
+    /// Watchdog events on the board.
+    pub board_watchdog_events: u32,
+    /// Deepest stack use of the firmware, bytes.
+    pub board_peak_stack: u32,
+    /// Host-side counters.
+    pub link: LinkCounters,
+}
+
+impl Session {
+    /// Starts QEMU on `image`, waits for the board's [`Hello`] and checks that it runs the
+    /// expected policy and protocol.
+    pub fn start(image: &Image, config: SessionConfig) -> Result<Self, HilError> {
+        config.faults.validate()?;
+        let qemu = Qemu::start(&image.elf, config.qemu_limit)?;
+        let stream = qemu
+            .stream()
+            .try_clone()
+            .map_err(|e| HilError::io("cloning the link stream", e))?;
+        let mut link = Link::new(stream, Faults::default(), config.seed)?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let hello = loop {
+            let wait = (Instant::now() + Duration::from_millis(500)).min(deadline);
+            match link.recv(wait)? {
+                Some(BoardMsg::Hello(h)) => break h,
+                Some(_) => {}
+                None if Instant::now() >= deadline => {
+                    return Err(HilError::Timeout(format!(
+                        "no hello from the board within 10 s; QEMU said: {}",
+                        qemu.output()
+                    )));
+                }
+                None => link.send(&HostMsg::Query)?,
+            }
+        };
+        if hello.protocol_version != PROTOCOL_VERSION {
+            return Err(HilError::Mismatch(format!(
+                "board speaks protocol {}, host {}",
+                hello.protocol_version, PROTOCOL_VERSION
+            )));
+        }
+        if hello.policy_hash != image.policy_hash {
+            return Err(HilError::Mismatch(format!(
+                "board runs policy {:016x}, expected {:016x}",
+                hello.policy_hash, image.policy_hash
+            )));
+        }
+        link.set_faults(config.faults)?;
+        Ok(Self {
+            qemu,
+            link,
+            hello,
+            config,
+            next_seq: 1,
+            pending_watchdog: Vec::new(),
+            board_corrupt: 0,
+        })
+    }
+
+    /// The board's announcement.
+    pub fn hello(&self) -> &Hello {
+        &self.hello
+    }
+
+    /// QEMU's process id.
+    pub fn pid(&self) -> u32 {
+        self.qemu.pid()
+    }
+
+    /// Frames the board has reported dropping as corrupt so far.
+    pub fn board_corrupt_frames(&self) -> u32 {
+        self.board_corrupt
+    }
+
+    /// Host-side link counters so far.
+    pub fn link_counters(&self) -> LinkCounters {
+        self.link.counters()
+    }
+
+    fn note(&mut self, msg: BoardMsg) -> Result<(), HilError> {
+        match msg {
+            BoardMsg::Watchdog(w) => self.pending_watchdog.push(w),
+            BoardMsg::Action(_) => {} // stale answer to an earlier transmission
+            BoardMsg::Hello(_) => {
+                return Err(HilError::Protocol(
+                    "the board restarted (unexpected hello)".into(),
+                ));
+            }
+            BoardMsg::Bye { .. } => {
+                return Err(HilError::Protocol(
+                    "the board shut down unexpectedly".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends one observation and waits for its action, retransmitting on silence.
+    pub fn act(&mut self, obs: &[f32]) -> Result<Reply, HilError> {
+        let seq = self.next_seq;
+        self.next_seq = self.next_seq.wrapping_add(1).max(1);
+        let values = heapless::Vec::from_slice(obs).map_err(|_| {
+            HilError::Protocol(format!("observation of {} values is too long", obs.len()))
+        })?;
+        let msg = HostMsg::Observation(Observation { seq, values });
+        let give_up = Instant::now() + self.config.step_timeout;
+        let mut attempts = 0;
+        loop {
+            let sent_at = Instant::now();
+            self.link.send(&msg)?;
+            attempts += 1;
+            let resend_at = (sent_at + self.config.retransmit).min(give_up);
+            while let Some(m) = self.link.recv(resend_at)? {
+                match m {
+                    BoardMsg::Action(a) if a.seq == seq => {
+                        self.board_corrupt = self.board_corrupt.max(a.corrupt_frames);
+                        return Ok(Reply {
+                            action: a,
+                            latency: sent_at.elapsed(),
+                            attempts,
+                        });
+                    }
+                    other => self.note(other)?,
+                }
+            }
+            if Instant::now() >= give_up {
+                return Err(HilError::Timeout(format!(
+                    "no action for observation {seq} after {attempts} transmissions; QEMU said: {}",
+                    self.qemu.output()
+                )));
+            }
+        }
+    }
+
+    /// Runs one episode: resets `plant` with `seed`, then steps it with the board's actions
+    /// for up to `steps` steps (or until the configured link cut). `reference`, if given, is
+    /// checked against every action.
+    pub fn run_episode(
+        &mut self,
+        plant: &mut dyn Plant,
+        seed: u64,
+        steps: usize,
+        mut reference: Option<Reference<'_>>,
+    ) -> Result<Episode, HilError> {
+        let mut obs = vec![0.0f32; plant.observation_dim()];
+        plant.reset(seed, &mut obs);
+        let s0 = plant.state();
+        let dt = plant.dt();
+        let first_seq = self.next_seq;
+        let period = Duration::from_micros(u64::from(self.hello.control_period_us));
+        let start = Instant::now();
+        let mut ep = Episode {
+            seed,
+            initial_state: [s0[0], s0[1]],
+            rows: Vec::with_capacity(steps),
+            ret: 0.0,
+            final_theta: sim::wrap_angle(s0[0]),
+            mismatches: 0,
+            max_action_error: 0.0,
+            watchdog: Vec::new(),
+            cut: None,
+        };
+        let mut last_sent: Option<Instant> = None;
+        for step in 0..steps {
+            let t = step as f64 * dt;
+            if let Some(at) = self.config.faults.cut_after
+                && t >= at
+            {
+                ep.cut = Some(self.await_watchdog(at, last_sent)?);
+                break;
+            }
+            if self.config.realtime {
+                let due = start + period * step as u32;
+                if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
+            }
+            let reply = self.act(&obs)?;
+            last_sent = Some(Instant::now() - reply.latency);
+            let a = &reply.action;
+            if a.obs_crc != values_crc(&obs) {
+                ep.mismatches += 1;
+            }
+            if let Some(r) = reference.as_mut() {
+                let want = r(&obs);
+                let err = want.iter().zip(&a.values).map(|(w, g)| (w - g).abs()).fold(
+                    if want.len() == a.values.len() {
+                        0.0
+                    } else {
+                        f32::INFINITY
+                    },
+                    f32::max,
+                );
+                ep.max_action_error = ep.max_action_error.max(err);
+                if err > 1e-5 {
+                    ep.mismatches += 1;
+                }
+            }
+            let state = plant.state();
+            let result = plant.step(&a.values, &mut obs);
+            ep.ret += result.reward;
+            ep.rows.push(Row {
+                step,
+                t,
+                theta: sim::wrap_angle(state[0]),
+                theta_dot: state[1],
+                action: a.values.first().copied().unwrap_or(f32::NAN),
+                reward: result.reward,
+                instructions: a.instructions,
+                latency_us: reply.latency.as_secs_f64() * 1e6,
+                attempts: reply.attempts,
+                status: a.status,
+            });
+            if result.terminated || result.truncated {
+                break;
+            }
+        }
+        ep.final_theta = sim::wrap_angle(plant.state()[0]);
+        ep.watchdog = self
+            .pending_watchdog
+            .drain(..)
+            .filter(|w| w.last_seq >= first_seq)
+            .collect();
+        if let Some(c) = &ep.cut
+            && let Some(e) = &c.event
+            && !ep.watchdog.contains(e)
+        {
+            ep.watchdog.push(e.clone());
+        }
+        Ok(ep)
+    }
+
+    /// After a cut: waits for the board's watchdog report about the last answered observation.
+    fn await_watchdog(
+        &mut self,
+        at: f64,
+        last_sent: Option<Instant>,
+    ) -> Result<CutReport, HilError> {
+        let last_seq = self.next_seq.wrapping_sub(1);
+        let wait =
+            Duration::from_micros(u64::from(self.hello.watchdog_us)) * 10 + Duration::from_secs(1);
+        let deadline = Instant::now() + wait;
+        while let Some(m) = self.link.recv(deadline)? {
+            match m {
+                BoardMsg::Watchdog(w) if w.last_seq == last_seq => {
+                    return Ok(CutReport {
+                        at,
+                        event: Some(w),
+                        host_wall: last_sent.map(|s| s.elapsed()),
+                    });
+                }
+                other => self.note(other)?,
+            }
+        }
+        Ok(CutReport {
+            at,
+            event: None,
+            host_wall: None,
+        })
+    }
+
+    /// Asks the board to stop, collects its final counters and checks that QEMU exits with
+    /// status 0 (semihosting exit).
+    pub fn shutdown(mut self) -> Result<Summary, HilError> {
+        self.link.set_faults(Faults::default())?;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut resend = Instant::now();
+        loop {
+            if Instant::now() >= resend {
+                self.link.send(&HostMsg::Shutdown)?;
+                resend = Instant::now() + Duration::from_millis(200);
+            }
+            match self.link.recv(resend.min(deadline))? {
+                Some(BoardMsg::Bye {
+                    corrupt_frames,
+                    watchdog_events,
+                    peak_stack,
+                }) => {
+                    let link = self.link.counters();
+                    let status = self.qemu.wait_exit(Duration::from_secs(5))?;
+                    if !status.success() {
+                        return Err(HilError::Qemu(format!("exited with {status}")));
+                    }
+                    return Ok(Summary {
+                        board_corrupt_frames: corrupt_frames,
+                        board_watchdog_events: watchdog_events,
+                        board_peak_stack: peak_stack,
+                        link,
+                    });
+                }
+                Some(_) => {}
+                None if Instant::now() >= deadline => {
+                    return Err(HilError::Timeout("no answer to shutdown".into()));
+                }
+                None => {}
+            }
+        }
+    }
+}
