@@ -1,1 +1,26 @@
-//! DDPG trainer (placeholder, see issue 5).
+//! DDPG (Lillicrap et al. 2015) for the pendulum in candle, with the pieces of the `trainer`
+//! command-line tool: configuration, training loop, checkpoints, export to the
+//! `policy-runtime` weight format, evaluation through `policy-runtime`, and plots.
+//!
+//! The binary (`src/main.rs`) is a thin command-line layer over [`train::Trainer`] and
+//! [`eval`].
+
+pub mod checkpoint;
+pub mod cli;
+pub mod config;
+pub mod ddpg;
+pub mod error;
+pub mod eval;
+pub mod export;
+pub mod metrics;
+pub mod network;
+pub mod noise;
+pub mod optimizer;
+pub mod plot;
+pub mod replay;
+pub mod train;
+
+pub use config::{ConfigOverrides, NoiseKind, Plant, TrainConfig};
+pub use ddpg::Ddpg;
+pub use error::TrainError;
+pub use train::{RunOptions, RunOutcome, Trainer};

@@ -1,0 +1,234 @@
+//! The command-line interface of the `trainer` binary (parsed with clap; the binary's
+//! `main` only pins threads, calls [`run`] and prints errors).
+
+use crate::config::{ConfigOverrides, Plant, TrainConfig};
+use crate::eval::{self, EpisodeTrace};
+use crate::train::{RunOptions, Trainer};
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+
+/// Train a DDPG controller for the pendulum, evaluate exported policies.
+#[derive(Debug, Parser)]
+#[command(name = "trainer", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train with the default config (optionally a TOML file and flag overrides) and export
+    /// `policy.postcard` / `policy_best.postcard` into the run directory.
+    Train(TrainArgs),
+    /// Evaluate an exported policy file through policy-runtime.
+    Eval(EvalArgs),
+    /// Print the default configuration as TOML (a starting point for `--config`).
+    PrintConfig,
+}
+
+/// Arguments of `train`.
+#[derive(Debug, clap::Args)]
+pub struct TrainArgs {
+    /// TOML file with hyperparameters (missing keys take defaults).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Run directory (default `runs/seed<SEED>-<unix time>`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Continue the run in DIR from its last checkpoint (with its saved config).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "out"])]
+    pub resume: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Stop after the episode that reaches this many steps, writing a checkpoint (resume later).
+    #[arg(long, value_name = "STEPS")]
+    pub stop_after: Option<u64>,
+    /// Fail (exit code 1) unless the final evaluation mean return of the exported policy
+    /// (the better of policy.postcard and policy_best.postcard) reaches this value.
+    #[arg(long, value_name = "RETURN", allow_hyphen_values = true)]
+    pub require_eval_return: Option<f64>,
+    /// Hyperparameter overrides.
+    #[command(flatten)]
+    pub overrides: ConfigOverrides,
+}
+
+/// Arguments of `eval`.
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// Exported weight file (policy-runtime format).
+    pub policy_file: PathBuf,
+    /// Number of episodes.
+    #[arg(long, default_value_t = 100)]
+    pub episodes: usize,
+    /// Evaluation seed (episode i starts from a state drawn with a seed derived from it and i).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Plant: the reference model, or the high-fidelity plant with realistic imperfections.
+    #[arg(long, value_enum, default_value_t = Plant::Reference)]
+    pub plant: Plant,
+    /// Per-episode CSV (default: next to the policy file, `<name>.eval-<plant>.csv`).
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Also write a PNG of the first episode's angle, velocity and torque.
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+}
+
+/// The number of candle CPU threads a command will use (so `main` can pin them before any
+/// tensor operation): the `threads` field of the run's configuration.
+pub fn threads_for(cli: &Cli) -> anyhow::Result<usize> {
+    Ok(match &cli.command {
+        Command::Train(a) => train_config(a)?.threads,
+        _ => 1,
+    })
+}
+
+fn train_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
+    if let Some(dir) = &args.resume {
+        return Ok(crate::checkpoint::Checkpoint::load(dir)?.config);
+    }
+    let mut config = match &args.config {
+        Some(path) => TrainConfig::from_toml_file(path)?,
+        None => TrainConfig::default(),
+    };
+    args.overrides.apply(&mut config);
+    config.validate()?;
+    Ok(config)
+}
+
+/// Runs a parsed command.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Train(args) => train(args),
+        Command::Eval(args) => eval_cmd(args),
+        Command::PrintConfig => {
+            print!("{}", TrainConfig::default().to_toml());
+            Ok(())
+        }
+    }
+}
+
+fn train(args: TrainArgs) -> anyhow::Result<()> {
+    let opts = RunOptions {
+        quiet: args.quiet,
+        stop_after: args.stop_after,
+    };
+    let mut trainer = match &args.resume {
+        Some(dir) => {
+            if args.overrides != ConfigOverrides::default() {
+                bail!(
+                    "--resume continues with the run's saved config ({}); drop the hyperparameter flags",
+                    dir.join(crate::train::files::CONFIG).display()
+                );
+            }
+            let t = Trainer::resume(dir)?;
+            println!("resuming {} at step {}", dir.display(), t.step());
+            t
+        }
+        None => {
+            let config = train_config(&args)?;
+            let out = args
+                .out
+                .clone()
+                .unwrap_or_else(|| default_run_dir(config.seed));
+            Trainer::new(config, &out)?
+        }
+    };
+    println!(
+        "config ({}):\n{}",
+        trainer
+            .run_dir()
+            .join(crate::train::files::CONFIG)
+            .display(),
+        trainer.config().to_toml()
+    );
+    let outcome = trainer.run(&opts)?;
+    if !outcome.finished {
+        println!(
+            "stopped at step {} with a checkpoint; continue with: trainer train --resume {}",
+            outcome.step,
+            outcome.run_dir.display()
+        );
+        return Ok(());
+    }
+    print!("{}", outcome.summary());
+    println!(
+        "results (config, metrics.csv, eval.csv, learning_curve.png, policies, checkpoint) are in {}",
+        outcome.run_dir.display()
+    );
+    if let Some(required) = args.require_eval_return {
+        let mean = outcome
+            .best_mean_return()
+            .context("no final evaluation was run (final_eval_episodes = 0)")?;
+        if mean < required {
+            return Err(crate::error::TrainError::BelowRequired { mean, required }.into());
+        }
+        println!("required mean return {required:.1} reached ({mean:.1})");
+    }
+    Ok(())
+}
+
+fn default_run_dir(seed: u64) -> PathBuf {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    Path::new("runs").join(format!("seed{seed}-{secs}"))
+}
+
+fn eval_cmd(args: EvalArgs) -> anyhow::Result<()> {
+    if args.episodes == 0 {
+        bail!("--episodes must be at least 1");
+    }
+    let actor = eval::load_policy_file(&args.policy_file)?;
+    let (o, h1, h2, a) = actor.dims();
+    let mut trace = EpisodeTrace {
+        dt: 0.05,
+        ..EpisodeTrace::default()
+    };
+    let report = eval::evaluate_runtime(
+        actor.as_ref(),
+        args.plant,
+        args.seed,
+        args.episodes,
+        Some(&mut trace),
+    )?;
+    let plant = match args.plant {
+        Plant::Reference => "reference",
+        Plant::Hifi => "hifi",
+    };
+    println!(
+        "{} ({o}-{h1}-{h2}-{a}) on the {plant} plant: mean return {:.1} ± {:.1} over {} episodes (seed {})",
+        args.policy_file.display(),
+        report.mean(),
+        report.std(),
+        args.episodes,
+        args.seed
+    );
+    let csv = args.csv.clone().unwrap_or_else(|| {
+        let name = args
+            .policy_file
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        args.policy_file
+            .with_file_name(format!("{name}.eval-{plant}.csv"))
+    });
+    std::fs::write(&csv, report.to_csv())
+        .with_context(|| format!("cannot write {}", csv.display()))?;
+    println!("per-episode returns: {}", csv.display());
+    if let Some(png) = &args.plot {
+        let title = format!(
+            "{} on the {plant} plant, episode 0 (seed {})",
+            args.policy_file.display(),
+            report.seeds[0]
+        );
+        crate::plot::episode(png, &trace, &title)?;
+        println!("episode plot: {}", png.display());
+    }
+    Ok(())
+}

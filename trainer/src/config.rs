@@ -1,0 +1,307 @@
+//! The run configuration: every hyperparameter with its default and meaning.
+//!
+//! A [`TrainConfig`] can be loaded from a TOML file (missing keys take their defaults, unknown
+//! keys are an error) and every field can be overridden from the command line through
+//! [`ConfigOverrides`] (`--field-name value`, generated from the same field list so the two
+//! never drift apart).
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Exploration noise added to the actor's action during training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum NoiseKind {
+    /// Independent Gaussian noise, `N(0, σ²)` per step.
+    Gaussian,
+    /// Ornstein–Uhlenbeck process (temporally correlated), reset at every episode start.
+    Ou,
+}
+
+/// Which plant an evaluation runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Plant {
+    /// The reference model (`sim::Pendulum`, Gym Pendulum-v1).
+    Reference,
+    /// The high-fidelity plant with its realistic imperfections switched on
+    /// (`sim::HiFiPendulum` with `HiFiParams::realistic()`).
+    Hifi,
+}
+
+/// Errors in a configuration (from a file or from the command line).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The configuration file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The configuration file is not valid TOML for [`TrainConfig`] (for example an unknown key).
+    #[error("invalid config file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What the TOML parser said.
+        message: String,
+    },
+    /// A field has a value outside its allowed range.
+    #[error("invalid value for `{field}`: {reason}")]
+    Invalid {
+        /// The field (as named in the TOML file; the CLI flag is `--` plus the name with `-`).
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+macro_rules! train_config {
+    ($( $(#[doc = $doc:literal])* $field:ident : $ty:ty = $default:expr ;)*) => {
+        /// Every hyperparameter of a training run. Defaults are the tuned values that meet the
+        /// acceptance (mean return ≥ −200 on the reference pendulum within 20 000 steps).
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        pub struct TrainConfig {
+            $( $(#[doc = $doc])* pub $field: $ty, )*
+        }
+
+        impl Default for TrainConfig {
+            fn default() -> Self {
+                Self { $( $field: $default, )* }
+            }
+        }
+
+        /// Command-line overrides of [`TrainConfig`]: one optional flag per field.
+        #[derive(Debug, Clone, Default, PartialEq, clap::Args)]
+        pub struct ConfigOverrides {
+            $( $(#[doc = $doc])* #[arg(long, help_heading = "Hyperparameters (override the config)")]
+               pub $field: Option<$ty>, )*
+        }
+
+        impl ConfigOverrides {
+            /// Writes every flag that was given into `config`.
+            pub fn apply(&self, config: &mut TrainConfig) {
+                $( if let Some(v) = &self.$field { config.$field = v.clone(); } )*
+            }
+        }
+    };
+}
+
+train_config! {
+    /// Seed of the run: every random source (initial weights, exploration, replay sampling,
+    /// episode starts) is derived from it.
+    seed: u64 = 0;
+    /// Number of environment steps to train for.
+    total_steps: u64 = 20_000;
+    /// Steps at the start taken with uniformly random actions; no gradient updates before.
+    learning_starts: u64 = 1_000;
+    /// Replay buffer capacity (transitions); the oldest are overwritten when full.
+    buffer_capacity: usize = 100_000;
+    /// Minibatch size of each gradient step.
+    batch_size: usize = 128;
+    /// Gradient steps (one critic + one actor update each) per environment step.
+    updates_per_step: usize = 1;
+    /// Discount factor γ.
+    gamma: f64 = 0.99;
+    /// Soft target update rate τ (θ' ← τθ + (1−τ)θ' after every gradient step).
+    tau: f64 = 0.005;
+    /// Adam learning rate of the actor.
+    actor_lr: f64 = 1e-3;
+    /// Adam learning rate of the critic.
+    critic_lr: f64 = 1e-3;
+    /// Adam β₁.
+    adam_beta1: f64 = 0.9;
+    /// Adam β₂.
+    adam_beta2: f64 = 0.999;
+    /// Adam ε.
+    adam_eps: f64 = 1e-8;
+    /// Actor hidden layer sizes (two ReLU layers). Exportable sizes: see `eval`.
+    actor_hidden1: usize = 64;
+    /// Actor second hidden layer size.
+    actor_hidden2: usize = 64;
+    /// Critic first hidden layer size (the critic sees observation and action concatenated).
+    critic_hidden1: usize = 64;
+    /// Critic second hidden layer size.
+    critic_hidden2: usize = 64;
+    /// Normalise observations to [-1, 1] from the environment's finite bounds (the offsets and
+    /// scales are written into the exported policy).
+    normalize_observations: bool = true;
+    /// Exploration noise process.
+    noise: NoiseKind = NoiseKind::Gaussian;
+    /// Noise standard deviation σ as a fraction of the action half-range.
+    noise_sigma: f64 = 0.1;
+    /// Ornstein–Uhlenbeck mean-reversion rate θ.
+    ou_theta: f64 = 0.15;
+    /// Ornstein–Uhlenbeck time step dt.
+    ou_dt: f64 = 1e-2;
+    /// Evaluate the noise-free policy every this many environment steps (0 = never).
+    eval_every: u64 = 1_000;
+    /// Episodes per periodic evaluation (on a separately seeded environment).
+    eval_episodes: usize = 10;
+    /// Episodes of the final evaluation of the exported policies through `policy-runtime`.
+    final_eval_episodes: usize = 100;
+    /// Plant used by the evaluations.
+    eval_plant: Plant = Plant::Reference;
+    /// Write a checkpoint every this many environment steps (at the next episode end; 0 = only
+    /// at the end of the run).
+    checkpoint_every: u64 = 5_000;
+    /// CPU threads used by candle's matrix multiplications (1 is fastest for these sizes).
+    threads: usize = 1;
+}
+
+impl TrainConfig {
+    /// Loads a TOML file; keys not present take their defaults.
+    pub fn from_toml_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_toml_str(&text).map_err(|message| ConfigError::Parse {
+            path: path.display().to_string(),
+            message,
+        })
+    }
+
+    /// Parses TOML text; returns the parser's message on error.
+    pub fn from_toml_str(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
+    }
+
+    /// The configuration as TOML text (what the run directory's `config.toml` holds).
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a TrainConfig always serialises")
+    }
+
+    /// Checks every field's range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        fn bad(field: &'static str, reason: impl Into<String>) -> Result<(), ConfigError> {
+            Err(ConfigError::Invalid {
+                field,
+                reason: reason.into(),
+            })
+        }
+        let unit = |x: f64| x.is_finite() && (0.0..=1.0).contains(&x);
+        let pos = |x: f64| x.is_finite() && x > 0.0;
+        if self.total_steps == 0 {
+            return bad("total_steps", "must be at least 1");
+        }
+        if self.batch_size == 0 {
+            return bad("batch_size", "must be at least 1");
+        }
+        if self.buffer_capacity < self.batch_size {
+            return bad(
+                "buffer_capacity",
+                format!("must be at least batch_size ({})", self.batch_size),
+            );
+        }
+        if self.updates_per_step == 0 {
+            return bad("updates_per_step", "must be at least 1");
+        }
+        if !unit(self.gamma) {
+            return bad("gamma", format!("must be in [0, 1], got {}", self.gamma));
+        }
+        if !(pos(self.tau) && self.tau <= 1.0) {
+            return bad("tau", format!("must be in (0, 1], got {}", self.tau));
+        }
+        for (field, lr) in [("actor_lr", self.actor_lr), ("critic_lr", self.critic_lr)] {
+            if !pos(lr) {
+                return bad(field, format!("must be a positive number, got {lr}"));
+            }
+        }
+        for (field, b) in [
+            ("adam_beta1", self.adam_beta1),
+            ("adam_beta2", self.adam_beta2),
+        ] {
+            if !(b.is_finite() && (0.0..1.0).contains(&b)) {
+                return bad(field, format!("must be in [0, 1), got {b}"));
+            }
+        }
+        if !pos(self.adam_eps) {
+            return bad(
+                "adam_eps",
+                format!("must be positive, got {}", self.adam_eps),
+            );
+        }
+        for (field, h) in [
+            ("actor_hidden1", self.actor_hidden1),
+            ("actor_hidden2", self.actor_hidden2),
+            ("critic_hidden1", self.critic_hidden1),
+            ("critic_hidden2", self.critic_hidden2),
+        ] {
+            if h == 0 || h > 4096 {
+                return bad(field, format!("must be in 1..=4096, got {h}"));
+            }
+        }
+        if !(self.noise_sigma.is_finite() && self.noise_sigma >= 0.0) {
+            return bad(
+                "noise_sigma",
+                format!("must be ≥ 0, got {}", self.noise_sigma),
+            );
+        }
+        if !(self.ou_theta.is_finite() && self.ou_theta >= 0.0) {
+            return bad("ou_theta", format!("must be ≥ 0, got {}", self.ou_theta));
+        }
+        if !pos(self.ou_dt) {
+            return bad("ou_dt", format!("must be positive, got {}", self.ou_dt));
+        }
+        if self.eval_every > 0 && self.eval_episodes == 0 {
+            return bad("eval_episodes", "must be at least 1 when eval_every > 0");
+        }
+        if self.threads == 0 || self.threads > 256 {
+            return bad(
+                "threads",
+                format!("must be in 1..=256, got {}", self.threads),
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_round_trip_and_partial_files() {
+        let c = TrainConfig::default();
+        assert_eq!(TrainConfig::from_toml_str(&c.to_toml()).unwrap(), c);
+        let partial = TrainConfig::from_toml_str("seed = 7\nnoise = \"ou\"\n").unwrap();
+        assert_eq!(partial.seed, 7);
+        assert_eq!(partial.noise, NoiseKind::Ou);
+        assert_eq!(partial.gamma, c.gamma);
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = TrainConfig::from_toml_str("gama = 0.9\n").unwrap_err();
+        assert!(err.contains("gama"), "{err}");
+    }
+
+    #[test]
+    fn ranges_are_checked() {
+        let c = TrainConfig {
+            gamma: 1.5,
+            ..TrainConfig::default()
+        };
+        let err = c.validate().unwrap_err().to_string();
+        assert!(err.contains("gamma"), "{err}");
+        assert!(TrainConfig::default().validate().is_ok());
+    }
+
+    #[test]
+    fn overrides_apply_only_given_fields() {
+        let mut c = TrainConfig::default();
+        let o = ConfigOverrides {
+            seed: Some(3),
+            tau: Some(0.01),
+            ..ConfigOverrides::default()
+        };
+        o.apply(&mut c);
+        assert_eq!(c.seed, 3);
+        assert_eq!(c.tau, 0.01);
+        assert_eq!(c.gamma, TrainConfig::default().gamma);
+    }
+}

@@ -1,0 +1,380 @@
+//! The DDPG agent (Lillicrap et al. 2015): actor, critic, their target networks, the Adam
+//! optimisers and one gradient step.
+
+use crate::config::TrainConfig;
+use crate::error::TrainError;
+use crate::network::{MlpParams, TargetMlp, TrainableMlp, mlp_forward};
+use crate::optimizer::Adam;
+use crate::replay::Batch;
+use candle_core::{Device, Tensor, Var, backprop::GradStore};
+use rand::Rng;
+
+/// Final-layer initialisation bound of actor and critic (DDPG paper).
+pub const FINAL_LAYER_INIT: f32 = 3e-3;
+
+/// Fixed input/output scaling of the actor: observations are normalised as
+/// `(obs − offset)·scale` before the first layer, and `tanh` outputs are mapped to `[low, high]`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Scaling {
+    /// Observation offsets.
+    pub obs_offset: Vec<f32>,
+    /// Observation scales.
+    pub obs_scale: Vec<f32>,
+    /// Lower action bounds.
+    pub action_low: Vec<f32>,
+    /// Upper action bounds.
+    pub action_high: Vec<f32>,
+}
+
+impl Scaling {
+    /// Normalisation from the observation bounds (to [-1, 1] where both bounds are finite,
+    /// identity elsewhere, or everywhere when `normalize` is false).
+    pub fn from_bounds(
+        obs_low: &[f32],
+        obs_high: &[f32],
+        action_low: &[f32],
+        action_high: &[f32],
+        normalize: bool,
+    ) -> Self {
+        let (mut obs_offset, mut obs_scale) = (Vec::new(), Vec::new());
+        for (&lo, &hi) in obs_low.iter().zip(obs_high) {
+            if normalize && lo.is_finite() && hi.is_finite() && hi > lo {
+                obs_offset.push(0.5 * (lo + hi));
+                obs_scale.push(2.0 / (hi - lo));
+            } else {
+                obs_offset.push(0.0);
+                obs_scale.push(1.0);
+            }
+        }
+        Self {
+            obs_offset,
+            obs_scale,
+            action_low: action_low.to_vec(),
+            action_high: action_high.to_vec(),
+        }
+    }
+
+    /// Normalises rows of observations from `raw` into `out` (same length).
+    pub fn normalize_into(&self, raw: &[f32], out: &mut Vec<f32>) {
+        let d = self.obs_offset.len();
+        out.clear();
+        out.extend(raw.iter().enumerate().map(|(i, &x)| {
+            let k = i % d;
+            (x - self.obs_offset[k]) * self.obs_scale[k]
+        }));
+    }
+}
+
+/// Losses and Q estimate of one gradient step.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct UpdateStats {
+    /// Mean squared TD error of the critic.
+    pub critic_loss: f32,
+    /// −mean Q(s, μ(s)).
+    pub actor_loss: f32,
+    /// Mean Q(s, a) over the batch.
+    pub mean_q: f32,
+}
+
+/// The TD target `y = r + γ·(1 − terminated)·q_next` (all tensors of the same shape,
+/// `terminated` holding 1.0 or 0.0). Truncated transitions have `terminated = 0`, so the
+/// target bootstraps through time limits.
+pub fn td_target(
+    rewards: &Tensor,
+    terminated: &Tensor,
+    q_next: &Tensor,
+    gamma: f64,
+) -> candle_core::Result<Tensor> {
+    // γ(1 − d) = −γ·d + γ
+    let discount = terminated.affine(-gamma, gamma)?;
+    rewards.add(&discount.mul(q_next)?)
+}
+
+/// Actor, critic, both targets and both optimisers.
+#[derive(Debug)]
+pub struct Ddpg {
+    /// The policy μ(s).
+    pub actor: TrainableMlp,
+    /// The action-value function Q(s, a).
+    pub critic: TrainableMlp,
+    /// Target actor μ'.
+    pub actor_target: TargetMlp,
+    /// Target critic Q'.
+    pub critic_target: TargetMlp,
+    /// Adam of the actor.
+    pub actor_opt: Adam,
+    /// Adam of the critic.
+    pub critic_opt: Adam,
+    /// Input/output scaling.
+    pub scaling: Scaling,
+    gamma: f64,
+    tau: f32,
+    device: Device,
+    act_mid: Tensor,
+    act_half: Tensor,
+    scratch_s: Vec<f32>,
+    scratch_s2: Vec<f32>,
+}
+
+/// Everything needed to rebuild a [`Ddpg`] exactly (what a checkpoint stores).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DdpgState {
+    /// Actor parameters.
+    pub actor: MlpParams,
+    /// Critic parameters.
+    pub critic: MlpParams,
+    /// Target actor parameters.
+    pub actor_target: MlpParams,
+    /// Target critic parameters.
+    pub critic_target: MlpParams,
+    /// Actor optimiser.
+    pub actor_opt: Adam,
+    /// Critic optimiser.
+    pub critic_opt: Adam,
+    /// Scaling.
+    pub scaling: Scaling,
+}
+
+impl Ddpg {
+    /// Fresh networks for `obs_dim` observations and `scaling.action_low.len()` actions,
+    /// initialised from `rng`; targets are exact copies.
+    pub fn new<R: Rng>(
+        config: &TrainConfig,
+        scaling: Scaling,
+        rng: &mut R,
+    ) -> Result<Self, TrainError> {
+        let obs_dim = scaling.obs_offset.len();
+        let act_dim = scaling.action_low.len();
+        let actor = MlpParams::init(
+            &[obs_dim, config.actor_hidden1, config.actor_hidden2, act_dim],
+            FINAL_LAYER_INIT,
+            rng,
+        );
+        let critic = MlpParams::init(
+            &[
+                obs_dim + act_dim,
+                config.critic_hidden1,
+                config.critic_hidden2,
+                1,
+            ],
+            FINAL_LAYER_INIT,
+            rng,
+        );
+        let adam = |p: &MlpParams, lr: f64| {
+            Adam::new(p, lr, config.adam_beta1, config.adam_beta2, config.adam_eps)
+        };
+        let state = DdpgState {
+            actor_target: actor.clone(),
+            critic_target: critic.clone(),
+            actor_opt: adam(&actor, config.actor_lr),
+            critic_opt: adam(&critic, config.critic_lr),
+            actor,
+            critic,
+            scaling,
+        };
+        Self::from_state(state, config)
+    }
+
+    /// Rebuilds an agent from a saved state (γ and τ come from `config`).
+    pub fn from_state(state: DdpgState, config: &TrainConfig) -> Result<Self, TrainError> {
+        let device = Device::Cpu;
+        let s = &state.scaling;
+        let act_dim = s.action_low.len();
+        let mid: Vec<f32> = s
+            .action_low
+            .iter()
+            .zip(&s.action_high)
+            .map(|(l, h)| 0.5 * (l + h))
+            .collect();
+        let half: Vec<f32> = s
+            .action_low
+            .iter()
+            .zip(&s.action_high)
+            .map(|(l, h)| 0.5 * (h - l))
+            .collect();
+        Ok(Self {
+            actor: TrainableMlp::new(state.actor, &device)?,
+            critic: TrainableMlp::new(state.critic, &device)?,
+            actor_target: TargetMlp::new(state.actor_target, &device)?,
+            critic_target: TargetMlp::new(state.critic_target, &device)?,
+            actor_opt: state.actor_opt,
+            critic_opt: state.critic_opt,
+            act_mid: Tensor::from_slice(&mid, (1, act_dim), &device)?,
+            act_half: Tensor::from_slice(&half, (1, act_dim), &device)?,
+            scaling: state.scaling,
+            gamma: config.gamma,
+            tau: config.tau as f32,
+            device,
+            scratch_s: Vec::new(),
+            scratch_s2: Vec::new(),
+        })
+    }
+
+    /// A copy of the full state.
+    pub fn state(&self) -> DdpgState {
+        DdpgState {
+            actor: self.actor.params.clone(),
+            critic: self.critic.params.clone(),
+            actor_target: self.actor_target.params.clone(),
+            critic_target: self.critic_target.params.clone(),
+            actor_opt: self.actor_opt.clone(),
+            critic_opt: self.critic_opt.clone(),
+            scaling: self.scaling.clone(),
+        }
+    }
+
+    /// Observation width.
+    pub fn obs_dim(&self) -> usize {
+        self.scaling.obs_offset.len()
+    }
+
+    /// Action width.
+    pub fn act_dim(&self) -> usize {
+        self.scaling.action_low.len()
+    }
+
+    /// Maps pre-activations to actions: `tanh(z)·half_range + mid`.
+    fn actor_head(&self, z: &Tensor) -> candle_core::Result<Tensor> {
+        z.tanh()?
+            .broadcast_mul(&self.act_half)?
+            .broadcast_add(&self.act_mid)
+    }
+
+    /// Deterministic actions μ(s) for `n` raw observations (row-major `n × obs_dim`), computed
+    /// by the candle actor (this is what the exported file must reproduce).
+    pub fn act_batch(&mut self, raw_obs: &[f32], n: usize) -> Result<Vec<f32>, TrainError> {
+        let mut norm = std::mem::take(&mut self.scratch_s);
+        self.scaling.normalize_into(raw_obs, &mut norm);
+        let s = Tensor::from_slice(&norm, (n, self.obs_dim()), &self.device)?;
+        self.scratch_s = norm;
+        let a = self.actor_head(&mlp_forward(&self.actor.detached(), &s)?)?;
+        Ok(a.flatten_all()?.to_vec1::<f32>()?)
+    }
+
+    /// μ(s) for one raw observation.
+    pub fn act(&mut self, raw_obs: &[f32]) -> Result<Vec<f32>, TrainError> {
+        self.act_batch(raw_obs, 1)
+    }
+
+    /// One DDPG gradient step on `batch`: critic towards the TD target, actor along ∇ₐQ, then
+    /// soft target updates. Returns the losses; a non-finite loss or weight is reported as
+    /// [`TrainError::Diverged`] (with `step` 0: the caller fills in its counter).
+    pub fn update(&mut self, batch: &Batch) -> Result<UpdateStats, TrainError> {
+        let (n, od, ad) = (batch.size, self.obs_dim(), self.act_dim());
+        let dev = &self.device;
+        let mut s_buf = std::mem::take(&mut self.scratch_s);
+        let mut s2_buf = std::mem::take(&mut self.scratch_s2);
+        self.scaling.normalize_into(&batch.obs, &mut s_buf);
+        self.scaling.normalize_into(&batch.next_obs, &mut s2_buf);
+        let s = Tensor::from_slice(&s_buf, (n, od), dev)?;
+        let s2 = Tensor::from_slice(&s2_buf, (n, od), dev)?;
+        self.scratch_s = s_buf;
+        self.scratch_s2 = s2_buf;
+        let a = Tensor::from_slice(&batch.actions, (n, ad), dev)?;
+        let r = Tensor::from_slice(&batch.rewards, (n, 1), dev)?;
+        let term = Tensor::from_slice(&batch.terminated, (n, 1), dev)?;
+
+        // Critic: y = r + γ(1 − d)·Q'(s', μ'(s')), loss = mean (Q(s, a) − y)².
+        let a2 = self.actor_head(&mlp_forward(self.actor_target.tensors(), &s2)?)?;
+        let q2 = mlp_forward(self.critic_target.tensors(), &Tensor::cat(&[&s2, &a2], 1)?)?;
+        let y = td_target(&r, &term, &q2, self.gamma)?;
+        let q = mlp_forward(&self.critic.tracked(), &Tensor::cat(&[&s, &a], 1)?)?;
+        let critic_loss_t = q.sub(&y)?.sqr()?.mean_all()?;
+        let critic_loss = critic_loss_t.to_scalar::<f32>()?;
+        let mean_q = q.mean_all()?.to_scalar::<f32>()?;
+        if !critic_loss.is_finite() {
+            return Err(diverged("critic loss"));
+        }
+        let grads = critic_loss_t.backward()?;
+        let g = collect_grads(&grads, self.critic.vars())?;
+        self.critic_opt.step(&mut self.critic.params, &g);
+        if !self.critic.params.is_finite() {
+            return Err(diverged("a critic weight"));
+        }
+        self.critic.sync_vars()?;
+
+        // Actor: loss = −mean Q(s, μ(s)); the critic's weights are detached.
+        let mu = self.actor_head(&mlp_forward(&self.actor.tracked(), &s)?)?;
+        let qa = mlp_forward(&self.critic.detached(), &Tensor::cat(&[&s, &mu], 1)?)?;
+        let actor_loss_t = qa.mean_all()?.neg()?;
+        let actor_loss = actor_loss_t.to_scalar::<f32>()?;
+        if !actor_loss.is_finite() {
+            return Err(diverged("actor loss"));
+        }
+        let grads = actor_loss_t.backward()?;
+        let g = collect_grads(&grads, self.actor.vars())?;
+        self.actor_opt.step(&mut self.actor.params, &g);
+        if !self.actor.params.is_finite() {
+            return Err(diverged("an actor weight"));
+        }
+        self.actor.sync_vars()?;
+
+        // Targets: θ' ← τθ + (1 − τ)θ'.
+        self.actor_target
+            .soft_update(&self.actor.params, self.tau)?;
+        self.critic_target
+            .soft_update(&self.critic.params, self.tau)?;
+        Ok(UpdateStats {
+            critic_loss,
+            actor_loss,
+            mean_q,
+        })
+    }
+}
+
+fn diverged(what: &str) -> TrainError {
+    TrainError::Diverged {
+        step: 0,
+        what: what.to_string(),
+        checkpoint: None,
+    }
+}
+
+/// Gradients of `vars` as host vectors (zeros for a variable the loss does not depend on).
+fn collect_grads(grads: &GradStore, vars: &[Var]) -> candle_core::Result<Vec<Vec<f32>>> {
+    vars.iter()
+        .map(|v| match grads.get(v.as_tensor()) {
+            Some(g) => g.flatten_all()?.to_vec1::<f32>(),
+            None => Ok(vec![0.0; v.elem_count()]),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn td_target_matches_hand_numbers() {
+        let dev = Device::Cpu;
+        let r = Tensor::from_slice(&[-1.0f32, 2.0, 0.5], (3, 1), &dev).unwrap();
+        let d = Tensor::from_slice(&[0.0f32, 1.0, 0.0], (3, 1), &dev).unwrap();
+        let q = Tensor::from_slice(&[10.0f32, 10.0, -4.0], (3, 1), &dev).unwrap();
+        let y = td_target(&r, &d, &q, 0.9)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        // −1 + 0.9·10 = 8; terminal: 2 + 0 = 2; 0.5 + 0.9·(−4) = −3.1
+        let expect = [8.0f32, 2.0, -3.1];
+        for (a, b) in y.iter().zip(expect) {
+            assert!((a - b).abs() < 1e-6, "{y:?}");
+        }
+    }
+
+    #[test]
+    fn scaling_normalises_to_unit_range() {
+        let s = Scaling::from_bounds(
+            &[-1.0, -8.0, f32::NEG_INFINITY],
+            &[1.0, 8.0, 1.0],
+            &[-2.0],
+            &[2.0],
+            true,
+        );
+        assert_eq!(s.obs_scale, vec![1.0, 0.125, 1.0]);
+        let mut out = Vec::new();
+        s.normalize_into(&[0.5, 8.0, 3.0], &mut out);
+        assert_eq!(out, vec![0.5, 1.0, 3.0]);
+    }
+}

@@ -1,0 +1,28 @@
+//! `trainer`: train a DDPG pendulum controller, evaluate exported policies.
+//! See `trainer --help`; the work is done in the `trainer` library.
+
+use clap::Parser;
+use std::process::ExitCode;
+use trainer::cli::{Cli, run, threads_for};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = threads_for(&cli).and_then(|threads| {
+        pin_candle_threads(threads);
+        run(cli)
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// candle's CPU matmul reads its thread count from `RAYON_NUM_THREADS` on every call.
+#[allow(unsafe_code)]
+fn pin_candle_threads(threads: usize) {
+    // SAFETY: called from `main` before any other thread exists (no concurrent env access).
+    unsafe { std::env::set_var("RAYON_NUM_THREADS", threads.to_string()) };
+}

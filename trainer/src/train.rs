@@ -1,0 +1,543 @@
+//! The training loop and the run directory it writes.
+
+use crate::checkpoint::{CHECKPOINT_FILE, Checkpoint, RngState};
+use crate::config::{NoiseKind, TrainConfig};
+use crate::ddpg::{Ddpg, Scaling, UpdateStats};
+use crate::error::TrainError;
+use crate::eval::{self, EvalReport};
+use crate::export::{export_actor, write_atomic};
+use crate::metrics::{EPISODE_CSV_HEADER, EVAL_CSV_HEADER, EpisodeRecord, EvalRecord};
+use crate::noise::{GaussianNoise, Noise, OuNoise};
+use crate::replay::{Batch, ReplayBuffer};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::{Rng, RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sim::Environment;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Files of a run directory.
+pub mod files {
+    /// The configuration (TOML).
+    pub const CONFIG: &str = "config.toml";
+    /// Per-episode training metrics.
+    pub const METRICS: &str = "metrics.csv";
+    /// Periodic evaluations.
+    pub const EVAL: &str = "eval.csv";
+    /// Learning curve.
+    pub const CURVE: &str = "learning_curve.png";
+    /// Final actor.
+    pub const POLICY: &str = "policy.postcard";
+    /// Best actor by periodic evaluation.
+    pub const POLICY_BEST: &str = "policy_best.postcard";
+    /// Final evaluation of the exported policies (per episode).
+    pub const FINAL_EVAL: &str = "final_eval.csv";
+    /// Human-readable summary of the run.
+    pub const SUMMARY: &str = "summary.txt";
+}
+
+/// Seed of the final evaluation (the same default as the `eval` command's `--seed`).
+pub const FINAL_EVAL_SEED: u64 = 0;
+
+/// How a run is driven (not part of the configuration).
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Hide the progress bar.
+    pub quiet: bool,
+    /// Stop at the first episode end at or after this many steps, after writing a checkpoint
+    /// (as if the run had been killed there; continue it with resume).
+    pub stop_after: Option<u64>,
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// The run directory.
+    pub run_dir: PathBuf,
+    /// True if all `total_steps` were done (false when stopped by `stop_after`).
+    pub finished: bool,
+    /// Environment steps done.
+    pub step: u64,
+    /// Wall time of the training loop over the whole run (all invocations) [s].
+    pub train_secs: f64,
+    /// Mean environment steps per second over the run.
+    pub steps_per_sec: f64,
+    /// Final evaluation of `policy.postcard` through `policy-runtime` (when finished).
+    pub final_eval: Option<EvalReport>,
+    /// Final evaluation of `policy_best.postcard` through `policy-runtime` (when finished and
+    /// a periodic evaluation happened).
+    pub best_eval: Option<EvalReport>,
+}
+
+/// A training run in progress.
+pub struct Trainer {
+    config: TrainConfig,
+    run_dir: PathBuf,
+    agent: Ddpg,
+    replay: ReplayBuffer,
+    rng: ChaCha8Rng,
+    noise: Noise,
+    env: sim::Pendulum,
+    step: u64,
+    episode: u64,
+    updates: u64,
+    episodes: Vec<EpisodeRecord>,
+    evals: Vec<EvalRecord>,
+    best_eval: Option<f64>,
+    elapsed_secs: f64,
+    batch: Batch,
+}
+
+impl Trainer {
+    /// Starts a new run in `run_dir` (created; it must not already hold a checkpoint).
+    pub fn new(config: TrainConfig, run_dir: &Path) -> Result<Self, TrainError> {
+        config.validate()?;
+        if run_dir.join(CHECKPOINT_FILE).exists() {
+            return Err(TrainError::Checkpoint {
+                path: run_dir.join(CHECKPOINT_FILE).display().to_string(),
+                reason: "the run directory already holds a run; continue it with `train --resume` \
+                         or choose another `--out`"
+                    .into(),
+            });
+        }
+        std::fs::create_dir_all(run_dir).map_err(|e| TrainError::io(run_dir, e))?;
+        let env = sim::Pendulum::default();
+        let scaling = Scaling::from_bounds(
+            env.observation_low(),
+            env.observation_high(),
+            env.action_low(),
+            env.action_high(),
+            config.normalize_observations,
+        );
+        let mut init_rng = ChaCha8Rng::seed_from_u64(config.seed);
+        init_rng.set_stream(1);
+        let agent = Ddpg::new(&config, scaling, &mut init_rng)?;
+        let replay = ReplayBuffer::new(
+            config.buffer_capacity,
+            env.observation_dim(),
+            env.action_dim(),
+        );
+        let noise = make_noise(&config, env.action_low(), env.action_high());
+        let t = Self {
+            rng: ChaCha8Rng::seed_from_u64(config.seed),
+            run_dir: run_dir.to_path_buf(),
+            agent,
+            replay,
+            noise,
+            env,
+            step: 0,
+            episode: 0,
+            updates: 0,
+            episodes: Vec::new(),
+            evals: Vec::new(),
+            best_eval: None,
+            elapsed_secs: 0.0,
+            batch: Batch::default(),
+            config,
+        };
+        write_file(&run_dir.join(files::CONFIG), t.config.to_toml().as_bytes())?;
+        t.rewrite_csvs()?;
+        Ok(t)
+    }
+
+    /// Continues the run in `run_dir` from its last checkpoint.
+    pub fn resume(run_dir: &Path) -> Result<Self, TrainError> {
+        let ck = Checkpoint::load(run_dir)?;
+        ck.config.validate()?;
+        let agent = Ddpg::from_state(ck.agent, &ck.config)?;
+        let t = Self {
+            run_dir: run_dir.to_path_buf(),
+            agent,
+            replay: ck.replay,
+            rng: ck.rng.restore(),
+            noise: ck.noise,
+            env: sim::Pendulum::default(),
+            step: ck.step,
+            episode: ck.episode,
+            updates: ck.updates,
+            episodes: ck.episodes,
+            evals: ck.evals,
+            best_eval: ck.best_eval,
+            elapsed_secs: ck.elapsed_secs,
+            batch: Batch::default(),
+            config: ck.config,
+        };
+        t.rewrite_csvs()?;
+        Ok(t)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// Environment steps done.
+    pub fn step(&self) -> u64 {
+        self.step
+    }
+
+    /// The agent.
+    pub fn agent(&mut self) -> &mut Ddpg {
+        &mut self.agent
+    }
+
+    /// The run directory.
+    pub fn run_dir(&self) -> &Path {
+        &self.run_dir
+    }
+
+    fn rewrite_csvs(&self) -> Result<(), TrainError> {
+        let mut m = String::from(EPISODE_CSV_HEADER);
+        self.episodes.iter().for_each(|r| m.push_str(&r.csv_line()));
+        write_file(&self.run_dir.join(files::METRICS), m.as_bytes())?;
+        let mut e = String::from(EVAL_CSV_HEADER);
+        self.evals.iter().for_each(|r| e.push_str(&r.csv_line()));
+        write_file(&self.run_dir.join(files::EVAL), e.as_bytes())
+    }
+
+    fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            config: self.config.clone(),
+            agent: self.agent.state(),
+            replay: self.replay.clone(),
+            rng: RngState::capture(&self.rng),
+            noise: self.noise.clone(),
+            step: self.step,
+            episode: self.episode,
+            updates: self.updates,
+            episodes: self.episodes.clone(),
+            evals: self.evals.clone(),
+            best_eval: self.best_eval,
+            elapsed_secs: self.elapsed_secs,
+        }
+    }
+
+    fn save_checkpoint(&self) -> Result<(), TrainError> {
+        self.checkpoint().save(&self.run_dir)
+    }
+
+    /// Noise-free evaluation of the candle actor on the configured plant.
+    pub fn evaluate_now(&mut self, episodes: usize) -> Result<EvalReport, TrainError> {
+        let mut env = eval::make_env(self.config.eval_plant)?;
+        let agent = &mut self.agent;
+        // Periodic evaluations use their own seeds, independent of the training episodes.
+        let eval_seed = self.config.seed ^ 0x5EED_E7A1;
+        eval::evaluate(
+            env.as_mut(),
+            |obs, act| {
+                act.copy_from_slice(&agent.act(obs)?);
+                Ok(())
+            },
+            eval_seed,
+            episodes,
+            None,
+        )
+    }
+
+    /// Runs until `total_steps` (or `opts.stop_after`), then exports, plots and evaluates.
+    pub fn run(&mut self, opts: &RunOptions) -> Result<RunOutcome, TrainError> {
+        let total = self.config.total_steps;
+        let bar = if opts.quiet {
+            ProgressBar::hidden()
+        } else {
+            let b = ProgressBar::new(total);
+            b.set_style(
+                ProgressStyle::with_template(
+                    "{elapsed_precise} [{bar:30}] {pos}/{len} steps {per_sec} | {msg}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            b
+        };
+        bar.set_position(self.step);
+        let started = Instant::now();
+        let elapsed_before = self.elapsed_secs;
+        let result = self.train_loop(opts, &bar, started, elapsed_before);
+        bar.finish_and_clear();
+        let stopped = match result {
+            Ok(stopped) => stopped,
+            Err(TrainError::Diverged { what, .. }) => {
+                let ck = self.run_dir.join(CHECKPOINT_FILE);
+                return Err(TrainError::Diverged {
+                    step: self.step,
+                    what,
+                    checkpoint: ck.exists().then(|| ck.display().to_string()),
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        self.elapsed_secs = elapsed_before + started.elapsed().as_secs_f64();
+        self.save_checkpoint()?;
+        let steps_per_sec = self.step as f64 / self.elapsed_secs.max(1e-9);
+        if stopped {
+            return Ok(RunOutcome {
+                run_dir: self.run_dir.clone(),
+                finished: false,
+                step: self.step,
+                train_secs: self.elapsed_secs,
+                steps_per_sec,
+                final_eval: None,
+                best_eval: None,
+            });
+        }
+        self.finish(steps_per_sec)
+    }
+
+    /// Returns Ok(true) when stopped early by `stop_after`.
+    fn train_loop(
+        &mut self,
+        opts: &RunOptions,
+        bar: &ProgressBar,
+        started: Instant,
+        elapsed_before: f64,
+    ) -> Result<bool, TrainError> {
+        let cfg = self.config.clone();
+        let od = self.env.observation_dim();
+        let ad = self.env.action_dim();
+        let (low, high) = (
+            self.env.action_low().to_vec(),
+            self.env.action_high().to_vec(),
+        );
+        let mut obs = vec![0.0f32; od];
+        let mut next_obs = vec![0.0f32; od];
+        let mut action = vec![0.0f32; ad];
+        let mut noise_buf = vec![0.0f64; ad];
+        let mut next_checkpoint = next_multiple(self.step, cfg.checkpoint_every);
+        let mut metrics_file = open_append(&self.run_dir.join(files::METRICS))?;
+        let mut eval_file = open_append(&self.run_dir.join(files::EVAL))?;
+        let mut recent = self.episodes.last().map(|e| e.episodic_return);
+        while self.step < cfg.total_steps {
+            // One episode (checkpoints are only taken between episodes).
+            let ep_start = Instant::now();
+            let ep_start_step = self.step;
+            let seed = self.rng.next_u64();
+            self.env.reset(seed, &mut obs);
+            self.noise.reset();
+            let mut ep_return = 0.0;
+            let mut sums = (0.0f64, 0.0f64, 0.0f64, 0u64);
+            loop {
+                if self.step < cfg.learning_starts {
+                    for (a, (&l, &h)) in action.iter_mut().zip(low.iter().zip(&high)) {
+                        *a = self.rng.random_range(l..=h);
+                    }
+                } else {
+                    let mu = self.agent.act(&obs)?;
+                    self.noise.sample(&mut self.rng, &mut noise_buf);
+                    for k in 0..ad {
+                        action[k] = (mu[k] + noise_buf[k] as f32).clamp(low[k], high[k]);
+                    }
+                }
+                let res = self.env.step(&action, &mut next_obs);
+                ep_return += res.reward;
+                self.replay
+                    .push(&obs, &action, res.reward as f32, res.terminated, &next_obs);
+                std::mem::swap(&mut obs, &mut next_obs);
+                self.step += 1;
+                if self.step > cfg.learning_starts && self.replay.len() >= cfg.batch_size {
+                    for _ in 0..cfg.updates_per_step {
+                        self.replay
+                            .sample(&mut self.rng, cfg.batch_size, &mut self.batch);
+                        let s: UpdateStats = self.agent.update(&self.batch)?;
+                        self.updates += 1;
+                        sums.0 += f64::from(s.critic_loss);
+                        sums.1 += f64::from(s.actor_loss);
+                        sums.2 += f64::from(s.mean_q);
+                        sums.3 += 1;
+                    }
+                }
+                if cfg.eval_every > 0 && self.step % cfg.eval_every == 0 {
+                    let report = self.evaluate_now(cfg.eval_episodes)?;
+                    let rec = EvalRecord {
+                        step: self.step,
+                        mean_return: report.mean(),
+                        std_return: report.std(),
+                        episodes: cfg.eval_episodes,
+                    };
+                    append(
+                        &mut eval_file,
+                        &self.run_dir.join(files::EVAL),
+                        &rec.csv_line(),
+                    )?;
+                    self.evals.push(rec);
+                    if self.best_eval.is_none_or(|b| rec.mean_return > b) {
+                        self.best_eval = Some(rec.mean_return);
+                        write_atomic(
+                            &self.run_dir.join(files::POLICY_BEST),
+                            &export_actor(&self.agent)?,
+                        )?;
+                    }
+                }
+                if self.step % 100 == 0 {
+                    bar.set_position(self.step);
+                }
+                if res.terminated || res.truncated || self.step >= cfg.total_steps {
+                    break;
+                }
+            }
+            let n = sums.3.max(1) as f64;
+            let nan_if_none = |x: f64| {
+                if sums.3 == 0 {
+                    f32::NAN
+                } else {
+                    (x / n) as f32
+                }
+            };
+            let rec = EpisodeRecord {
+                step: self.step,
+                episode: self.episode,
+                episodic_return: ep_return,
+                critic_loss: nan_if_none(sums.0),
+                actor_loss: nan_if_none(sums.1),
+                mean_q: nan_if_none(sums.2),
+                steps_per_sec: (self.step - ep_start_step) as f64
+                    / ep_start.elapsed().as_secs_f64().max(1e-9),
+            };
+            append(
+                &mut metrics_file,
+                &self.run_dir.join(files::METRICS),
+                &rec.csv_line(),
+            )?;
+            self.episodes.push(rec);
+            self.episode += 1;
+            recent = Some(match recent {
+                Some(r) => 0.9 * r + 0.1 * ep_return,
+                None => ep_return,
+            });
+            bar.set_message(format!(
+                "episode {} | recent return {:.0} | best eval {}",
+                self.episode,
+                recent.unwrap_or(f64::NAN),
+                self.best_eval
+                    .map_or("-".to_string(), |b| format!("{b:.0}"))
+            ));
+            let stop =
+                opts.stop_after.is_some_and(|s| self.step >= s) && self.step < cfg.total_steps;
+            if cfg.checkpoint_every > 0
+                && self.step >= next_checkpoint
+                && self.step < cfg.total_steps
+                || stop
+            {
+                self.elapsed_secs = elapsed_before + started.elapsed().as_secs_f64();
+                self.save_checkpoint()?;
+                next_checkpoint = next_multiple(self.step, cfg.checkpoint_every);
+            }
+            if stop {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    fn finish(&mut self, steps_per_sec: f64) -> Result<RunOutcome, TrainError> {
+        let policy_path = self.run_dir.join(files::POLICY);
+        write_atomic(&policy_path, &export_actor(&self.agent)?)?;
+        crate::plot::learning_curve(
+            &self.run_dir.join(files::CURVE),
+            &self.episodes,
+            &self.evals,
+        )?;
+        let episodes = self.config.final_eval_episodes;
+        let plant = self.config.eval_plant;
+        let mut csv = String::from("policy,episode,seed,return\n");
+        let mut eval_file = |path: &Path, name: &str| -> Result<Option<EvalReport>, TrainError> {
+            if !path.exists() || episodes == 0 {
+                return Ok(None);
+            }
+            let actor = eval::load_policy_file(path)?;
+            let r = eval::evaluate_runtime(actor.as_ref(), plant, FINAL_EVAL_SEED, episodes, None)?;
+            for (i, (s, ret)) in r.seeds.iter().zip(&r.returns).enumerate() {
+                csv.push_str(&format!("{name},{i},{s},{ret}\n"));
+            }
+            Ok(Some(r))
+        };
+        let final_eval = eval_file(&policy_path, files::POLICY)?;
+        let best_eval = eval_file(&self.run_dir.join(files::POLICY_BEST), files::POLICY_BEST)?;
+        write_file(&self.run_dir.join(files::FINAL_EVAL), csv.as_bytes())?;
+        let outcome = RunOutcome {
+            run_dir: self.run_dir.clone(),
+            finished: true,
+            step: self.step,
+            train_secs: self.elapsed_secs,
+            steps_per_sec,
+            final_eval,
+            best_eval,
+        };
+        write_file(
+            &self.run_dir.join(files::SUMMARY),
+            outcome.summary().as_bytes(),
+        )?;
+        Ok(outcome)
+    }
+}
+
+impl RunOutcome {
+    /// Human-readable summary: where the results are and how the policies did.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "run directory: {}\nsteps: {} in {:.1} s of training ({:.0} steps/s)\n",
+            self.run_dir.display(),
+            self.step,
+            self.train_secs,
+            self.steps_per_sec
+        );
+        let line = |name: &str, r: &Option<EvalReport>| match r {
+            Some(r) => format!(
+                "{name}: mean return {:.1} ± {:.1} over {} episodes (policy-runtime)\n",
+                r.mean(),
+                r.std(),
+                r.returns.len()
+            ),
+            None => String::new(),
+        };
+        s.push_str(&line(files::POLICY, &self.final_eval));
+        s.push_str(&line(files::POLICY_BEST, &self.best_eval));
+        s
+    }
+
+    /// The better of the final and best-by-evaluation policies' mean returns.
+    pub fn best_mean_return(&self) -> Option<f64> {
+        [&self.final_eval, &self.best_eval]
+            .into_iter()
+            .flatten()
+            .map(EvalReport::mean)
+            .reduce(f64::max)
+    }
+}
+
+fn make_noise(config: &TrainConfig, low: &[f32], high: &[f32]) -> Noise {
+    let sigma: Vec<f64> = low
+        .iter()
+        .zip(high)
+        .map(|(&l, &h)| config.noise_sigma * 0.5 * f64::from(h - l))
+        .collect();
+    match config.noise {
+        NoiseKind::Gaussian => Noise::Gaussian(GaussianNoise { sigma }),
+        NoiseKind::Ou => Noise::Ou(OuNoise::new(config.ou_theta, 0.0, sigma, config.ou_dt)),
+    }
+}
+
+fn next_multiple(step: u64, every: u64) -> u64 {
+    if every == 0 {
+        u64::MAX
+    } else {
+        (step / every + 1) * every
+    }
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
+    std::fs::write(path, bytes).map_err(|e| TrainError::io(path, e))
+}
+
+fn open_append(path: &Path) -> Result<std::fs::File, TrainError> {
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .map_err(|e| TrainError::io(path, e))
+}
+
+fn append(file: &mut std::fs::File, path: &Path, line: &str) -> Result<(), TrainError> {
+    file.write_all(line.as_bytes())
+        .map_err(|e| TrainError::io(path, e))
+}
