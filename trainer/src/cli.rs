@@ -22,7 +22,7 @@ pub struct Cli {
 pub enum Command {
     /// Train with the default config (optionally a TOML file and flag overrides) and export
     /// `policy.postcard` / `policy_best.postcard` into the run directory.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Evaluate an exported policy file through policy-runtime.
     Eval(EvalArgs),
     /// Print the default configuration as TOML (a starting point for `--config`).
@@ -103,7 +103,7 @@ fn train_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
 /// Runs a parsed command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Train(args) => train(args),
+        Command::Train(args) => train(*args),
         Command::Eval(args) => eval_cmd(args),
         Command::PrintConfig => {
             print!("{}", TrainConfig::default().to_toml());

@@ -519,11 +519,8 @@ fn make_noise(config: &TrainConfig, low: &[f32], high: &[f32]) -> Noise {
 }
 
 fn next_multiple(step: u64, every: u64) -> u64 {
-    if every == 0 {
-        u64::MAX
-    } else {
-        (step / every + 1) * every
-    }
+    step.checked_div(every)
+        .map_or(u64::MAX, |k| (k + 1) * every)
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
@@ -540,4 +537,199 @@ fn open_append(path: &Path) -> Result<std::fs::File, TrainError> {
 fn append(file: &mut std::fs::File, path: &Path, line: &str) -> Result<(), TrainError> {
     file.write_all(line.as_bytes())
         .map_err(|e| TrainError::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small_config() -> TrainConfig {
+        TrainConfig {
+            total_steps: 1_200,
+            learning_starts: 200,
+            batch_size: 32,
+            eval_every: 400,
+            eval_episodes: 2,
+            final_eval_episodes: 3,
+            checkpoint_every: 400,
+            ..TrainConfig::default()
+        }
+    }
+
+    fn read(path: &Path) -> Vec<u8> {
+        std::fs::read(path).unwrap()
+    }
+
+    /// Metrics without the wall-clock column.
+    fn metrics_without_timing(dir: &Path) -> String {
+        std::fs::read_to_string(dir.join(files::METRICS))
+            .unwrap()
+            .lines()
+            .map(|l| l.rsplit_once(',').unwrap().0.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn smoke_run_writes_the_run_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("run");
+        let mut t = Trainer::new(small_config(), &dir).unwrap();
+        let out = t
+            .run(&RunOptions {
+                quiet: true,
+                stop_after: None,
+            })
+            .unwrap();
+        assert!(out.finished);
+        assert_eq!(out.step, 1_200);
+        for f in [
+            files::CONFIG,
+            files::METRICS,
+            files::EVAL,
+            files::CURVE,
+            files::POLICY,
+            files::POLICY_BEST,
+            files::FINAL_EVAL,
+            files::SUMMARY,
+            CHECKPOINT_FILE,
+        ] {
+            assert!(dir.join(f).exists(), "{f} missing");
+        }
+        // 6 episodes of 200 steps, 3 periodic evaluations.
+        assert_eq!(
+            std::fs::read_to_string(dir.join(files::METRICS))
+                .unwrap()
+                .lines()
+                .count(),
+            7
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join(files::EVAL))
+                .unwrap()
+                .lines()
+                .count(),
+            4
+        );
+        let saved = TrainConfig::from_toml_file(&dir.join(files::CONFIG)).unwrap();
+        assert_eq!(saved, small_config());
+        let r = out.final_eval.unwrap();
+        assert_eq!(r.returns.len(), 3);
+        assert!(r.returns.iter().all(|x| x.is_finite() && *x <= 0.0));
+        // A second `new` in the same directory is refused.
+        assert!(Trainer::new(small_config(), &dir).is_err());
+    }
+
+    #[test]
+    fn resume_continues_and_matches_an_uninterrupted_run() {
+        let tmp = tempfile::tempdir().unwrap();
+        let full = tmp.path().join("full");
+        let part = tmp.path().join("part");
+        Trainer::new(small_config(), &full)
+            .unwrap()
+            .run(&RunOptions {
+                quiet: true,
+                stop_after: None,
+            })
+            .unwrap();
+        let out = Trainer::new(small_config(), &part)
+            .unwrap()
+            .run(&RunOptions {
+                quiet: true,
+                stop_after: Some(600),
+            })
+            .unwrap();
+        assert!(!out.finished);
+        assert_eq!(out.step, 600);
+        let at_stop = Checkpoint::load(&part).unwrap();
+        assert_eq!(at_stop.step, 600);
+        assert!(!part.join(files::POLICY).exists());
+
+        let mut resumed = Trainer::resume(&part).unwrap();
+        assert_eq!(resumed.step(), 600);
+        let out = resumed
+            .run(&RunOptions {
+                quiet: true,
+                stop_after: None,
+            })
+            .unwrap();
+        assert!(out.finished);
+        let end = Checkpoint::load(&part).unwrap();
+        assert_eq!(end.step, 1_200);
+        // Learning continued after the resume.
+        assert_ne!(end.agent.actor, at_stop.agent.actor);
+        assert_ne!(end.agent.critic, at_stop.agent.critic);
+        assert!(end.agent.actor_opt.t > at_stop.agent.actor_opt.t);
+        // Same seed, same machine: resumed and uninterrupted runs end bit-identical.
+        assert_eq!(
+            read(&part.join(files::POLICY)),
+            read(&full.join(files::POLICY))
+        );
+        assert_eq!(
+            read(&part.join(files::POLICY_BEST)),
+            read(&full.join(files::POLICY_BEST))
+        );
+        assert_eq!(end.agent, Checkpoint::load(&full).unwrap().agent);
+        assert_eq!(metrics_without_timing(&part), metrics_without_timing(&full));
+        assert_eq!(read(&part.join(files::EVAL)), read(&full.join(files::EVAL)));
+    }
+
+    #[test]
+    fn same_seed_gives_same_bytes_and_other_seed_differs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cfg = TrainConfig {
+            total_steps: 600,
+            eval_every: 0,
+            final_eval_episodes: 0,
+            ..small_config()
+        };
+        let run = |name: &str, seed: u64| {
+            let dir = tmp.path().join(name);
+            let c = TrainConfig {
+                seed,
+                ..cfg.clone()
+            };
+            Trainer::new(c, &dir)
+                .unwrap()
+                .run(&RunOptions {
+                    quiet: true,
+                    stop_after: None,
+                })
+                .unwrap();
+            dir
+        };
+        let (a, b, c) = (run("a", 4), run("b", 4), run("c", 5));
+        assert_eq!(read(&a.join(files::POLICY)), read(&b.join(files::POLICY)));
+        assert_eq!(metrics_without_timing(&a), metrics_without_timing(&b));
+        assert_ne!(read(&a.join(files::POLICY)), read(&c.join(files::POLICY)));
+    }
+
+    #[test]
+    fn divergence_stops_with_a_clear_error_and_keeps_the_checkpoint() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("run");
+        let cfg = TrainConfig {
+            critic_lr: 1e30,
+            actor_lr: 1e30,
+            checkpoint_every: 200,
+            ..small_config()
+        };
+        let err = Trainer::new(cfg, &dir)
+            .unwrap()
+            .run(&RunOptions {
+                quiet: true,
+                stop_after: None,
+            })
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, TrainError::Diverged { .. }), "{msg}");
+        assert!(
+            msg.contains("not finite") && msg.contains(CHECKPOINT_FILE),
+            "{msg}"
+        );
+        // The last good checkpoint (taken before learning started) is intact.
+        let ck = Checkpoint::load(&dir).unwrap();
+        assert_eq!(ck.step, 200);
+        assert!(ck.agent.actor.is_finite() && ck.agent.critic.is_finite());
+    }
 }
