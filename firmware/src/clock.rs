@@ -50,8 +50,9 @@ pub fn now_us() -> u32 {
         let ms = MILLIS.load(Ordering::Acquire);
         let val = current();
         if MILLIS.load(Ordering::Acquire) == ms && !SYST::has_wrapped_pending() {
-            let elapsed = (TICKS_PER_MS - 1 - val) as u64 * 1000 / TICKS_PER_MS as u64;
-            return ms.wrapping_mul(1000).wrapping_add(elapsed as u32);
+            // u32 is enough: TICKS_PER_MS * 1000 < 2^32 for clocks up to 4.29 GHz.
+            let elapsed = (TICKS_PER_MS - 1 - val) * 1000 / TICKS_PER_MS;
+            return ms.wrapping_mul(1000).wrapping_add(elapsed);
         }
         // The counter wrapped between the two reads or its interrupt is pending: let the
         // interrupt run (if enabled) and read again.
@@ -110,8 +111,9 @@ fn calibration_loop(n: u32) {
 pub struct Calibration {
     /// Counts taken by an empty measurement.
     overhead_ticks: u32,
-    /// Counts taken by the calibration loop (overhead subtracted).
-    loop_ticks: u32,
+    /// Instructions per SysTick count (f32 on the FPU: no 64-bit division code in flash;
+    /// exact to well under one instruction for counts below 2^24).
+    instructions_per_tick: f32,
 }
 
 impl Calibration {
@@ -119,21 +121,22 @@ impl Calibration {
     pub fn measure() -> Self {
         let ((), empty) = time(|| ());
         let ((), full) = time(|| calibration_loop(CAL_ITERATIONS));
+        let loop_ticks = full.saturating_sub(empty).max(1);
         Self {
             overhead_ticks: empty,
-            loop_ticks: full.saturating_sub(empty).max(1),
+            instructions_per_tick: (2 * CAL_ITERATIONS) as f32 / loop_ticks as f32,
         }
     }
 
     /// Converts SysTick counts (with the measurement overhead included) to instructions.
     pub fn instructions(&self, ticks: u32) -> u32 {
-        let net = ticks.saturating_sub(self.overhead_ticks) as u64;
-        (net * 2 * CAL_ITERATIONS as u64 / self.loop_ticks as u64) as u32
+        let net = ticks.saturating_sub(self.overhead_ticks);
+        (net as f32 * self.instructions_per_tick + 0.5) as u32
     }
 
     /// The measurement overhead in instructions (already subtracted by [`Self::instructions`]).
     pub fn overhead_instructions(&self) -> u32 {
-        (self.overhead_ticks as u64 * 2 * CAL_ITERATIONS as u64 / self.loop_ticks as u64) as u32
+        (self.overhead_ticks as f32 * self.instructions_per_tick + 0.5) as u32
     }
 
     /// Runs `f` with interrupts masked; returns its result and the instructions it took.

@@ -24,7 +24,7 @@ mod policy {
 use core::panic::PanicInfo;
 
 use cortex_m_rt::{entry, exception};
-use cortex_m_semihosting::{debug, hprintln};
+use cortex_m_semihosting::{debug, hio};
 
 /// Number of device interrupts of the STM32F405.
 const N_INTERRUPTS: usize = 82;
@@ -69,8 +69,14 @@ fn main() -> ! {
 }
 
 /// Reports `msg` over semihosting and stops with a failure status.
+///
+/// Plain byte output, no `core::fmt`: formatting machinery would cost several KB of flash.
 fn fatal(msg: &str) -> ! {
-    hprintln!("firmware: {}", msg);
+    if let Ok(mut out) = hio::hstdout() {
+        let _ = out.write_all(b"firmware: ");
+        let _ = out.write_all(msg.as_bytes());
+        let _ = out.write_all(b"\n");
+    }
     debug::exit(debug::EXIT_FAILURE);
     loop {
         cortex_m::asm::wfi();
@@ -79,7 +85,13 @@ fn fatal(msg: &str) -> ! {
 
 #[panic_handler]
 fn panic(info: &PanicInfo) -> ! {
-    hprintln!("firmware panic: {}", info);
+    // The message is not formatted (see `fatal`); the location's file name is printed.
+    let file = info.location().map_or("unknown location", |l| l.file());
+    if let Ok(mut out) = hio::hstdout() {
+        let _ = out.write_all(b"firmware panic in ");
+        let _ = out.write_all(file.as_bytes());
+        let _ = out.write_all(b"\n");
+    }
     debug::exit(debug::EXIT_FAILURE);
     loop {
         cortex_m::asm::wfi();

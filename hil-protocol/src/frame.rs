@@ -11,7 +11,9 @@ pub const MAX_FRAME: usize = 64;
 /// Largest body (postcard bytes plus the 4 CRC bytes) that fits in [`MAX_FRAME`].
 const MAX_BODY: usize = MAX_FRAME - 2 - MAX_FRAME / 254;
 const CRC_LEN: usize = 4;
-const FRAME_CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+/// Bitwise CRC (no 1 KB lookup table): frames are short, and flash on the board is scarce.
+const FRAME_CRC: crc::Crc<u32, crc::NoTable> =
+    crc::Crc::<u32, crc::NoTable>::new(&crc::CRC_32_ISO_HDLC);
 
 /// Why a frame was rejected (receiver side) or could not be built (sender side).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

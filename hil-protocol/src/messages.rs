@@ -127,7 +127,8 @@ pub struct WatchdogEvent {
     pub count: u32,
 }
 
-const VALUES_CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+const VALUES_CRC: crc::Crc<u32, crc::NoTable> =
+    crc::Crc::<u32, crc::NoTable>::new(&crc::CRC_32_ISO_HDLC);
 
 /// CRC-32 of the little-endian bytes of `values` (used for [`Action::obs_crc`]).
 pub fn values_crc(values: &[f32]) -> u32 {

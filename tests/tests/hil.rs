@@ -1,1 +1,220 @@
 //! Hardware-in-the-loop: firmware on an emulated Cortex-M4F (QEMU) against the host sim.
+//!
+//! The firmware image embeds the shipped policy (`policies/pendulum.postcard`); it is built
+//! once per test run (cargo's incremental build) and every test starts its own QEMU process,
+//! with a time limit, killed by its PID when the session ends. The tests skip, with a message,
+//! only when `qemu-system-arm` is missing.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use hil::firmware::{self, FirmwareConfig, Image};
+use hil::link::Faults;
+use hil::policy_file::{Dims, random_policy};
+use hil::reference::{host_policy, host_return};
+use hil::session::{Session, SessionConfig};
+use hil_protocol::InferenceStatus;
+use sim::Pendulum;
+
+const STEPS: usize = 200;
+
+fn qemu_present() -> bool {
+    if hil::qemu::available() {
+        return true;
+    }
+    eprintln!(
+        "SKIPPED: qemu-system-arm is missing, the HIL test did not run (bash scripts/setup.sh installs it)"
+    );
+    false
+}
+
+/// The shipped policy's bytes and the firmware image that embeds it.
+fn shipped() -> (Vec<u8>, &'static Image) {
+    static IMAGE: OnceLock<Result<Image, String>> = OnceLock::new();
+    let path = firmware::shipped_policy();
+    let bytes = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("the shipped policy {} is needed: {e}", path.display()));
+    let image = IMAGE
+        .get_or_init(|| firmware::build(&FirmwareConfig::new(&path)).map_err(|e| e.to_string()));
+    (bytes, image.as_ref().unwrap_or_else(|e| panic!("{e}")))
+}
+
+fn start(image: &Image, faults: Faults, seed: u64) -> Session {
+    let config = SessionConfig {
+        faults,
+        seed,
+        qemu_limit: Duration::from_secs(240),
+        ..SessionConfig::default()
+    };
+    Session::start(image, config).unwrap_or_else(|e| panic!("cannot start the HIL session: {e}"))
+}
+
+#[test]
+fn board_closed_loop_matches_host_runtime_from_ten_states() {
+    if !qemu_present() {
+        return;
+    }
+    let (bytes, image) = shipped();
+    let mut host = host_policy(&bytes)
+        .unwrap()
+        .expect("the shipped policy is 3-64-64-1");
+    let mut session = start(image, Faults::default(), 0);
+    for seed in 0..10u64 {
+        let mut plant = Pendulum::default();
+        let ep = session
+            .run_episode(&mut plant, seed, STEPS, Some(&mut host))
+            .unwrap_or_else(|e| panic!("episode {seed}: {e}"));
+        let host_ret = host_return(&mut Pendulum::default(), seed, STEPS, &mut host);
+        assert_eq!(ep.rows.len(), STEPS, "episode {seed} ended early");
+        assert!(
+            (ep.ret - host_ret).abs() <= 0.01 * host_ret.abs(),
+            "episode {seed}: board return {} vs host return {host_ret}",
+            ep.ret
+        );
+        assert_eq!(
+            ep.mismatches, 0,
+            "episode {seed}: board actions differ from the host's"
+        );
+        assert!(
+            ep.final_theta.abs() < 0.3,
+            "episode {seed}: not balanced at the end, |θ| = {}",
+            ep.final_theta.abs()
+        );
+        assert!(
+            ep.rows
+                .iter()
+                .all(|r| r.status == InferenceStatus::Ok && r.instructions > 0)
+        );
+    }
+    session
+        .shutdown()
+        .expect("clean shutdown with QEMU exit status 0");
+}
+
+#[test]
+fn faults_no_corrupt_frame_is_acted_on_and_pendulum_stays_up() {
+    if !qemu_present() {
+        return;
+    }
+    let (bytes, image) = shipped();
+    let mut host = host_policy(&bytes)
+        .unwrap()
+        .expect("the shipped policy is 3-64-64-1");
+    let faults = Faults {
+        drop_frames: 0.10,
+        corrupt_bytes: 0.01,
+        cut_after: None,
+    };
+    let mut session = start(image, faults, 42);
+    for seed in 100..104u64 {
+        let mut plant = Pendulum::default();
+        let ep = session
+            .run_episode(&mut plant, seed, STEPS, Some(&mut host))
+            .unwrap_or_else(|e| panic!("episode {seed}: {e}"));
+        assert_eq!(ep.rows.len(), STEPS);
+        assert_eq!(
+            ep.mismatches, 0,
+            "episode {seed}: the board acted on an observation the host did not send"
+        );
+        assert!(
+            ep.final_theta.abs() < 0.3,
+            "episode {seed}: |θ| = {} at the end",
+            ep.final_theta.abs()
+        );
+        assert!(
+            ep.rows.iter().any(|r| r.attempts > 1),
+            "no retransmission: faults not injected?"
+        );
+    }
+    let summary = session.shutdown().expect("clean shutdown");
+    assert!(
+        summary.board_corrupt_frames > 0,
+        "the board saw no corrupt frame: {summary:?}"
+    );
+    assert!(
+        summary.link.corrupt_in > 0,
+        "the host saw no corrupt frame: {summary:?}"
+    );
+    assert!(
+        summary.link.dropped_out > 0 && summary.link.dropped_in > 0,
+        "{summary:?}"
+    );
+}
+
+#[test]
+fn link_cut_commands_zero_torque_within_two_periods() {
+    if !qemu_present() {
+        return;
+    }
+    let (_, image) = shipped();
+    let faults = Faults {
+        cut_after: Some(1.0),
+        ..Faults::default()
+    };
+    let mut session = start(image, faults, 7);
+    let hello = *session.hello();
+    assert_eq!(hello.watchdog_us, 2 * hello.control_period_us);
+    for seed in 0..3u64 {
+        let ep = session
+            .run_episode(&mut Pendulum::default(), seed, STEPS, None)
+            .unwrap();
+        assert_eq!(
+            ep.rows.len(),
+            20,
+            "the cut at 1 s should stop the episode after 20 steps"
+        );
+        let cut = ep.cut.expect("cut report");
+        let event = cut
+            .event
+            .expect("the board reported no watchdog event after the link cut");
+        assert!(
+            event.values.iter().all(|&v| v == 0.0),
+            "safe action is not zero: {event:?}"
+        );
+        assert!(
+            event.elapsed_us <= hello.watchdog_us,
+            "zero torque after {} us > 2 periods ({} us)",
+            event.elapsed_us,
+            hello.watchdog_us
+        );
+        assert!(
+            event.elapsed_us + 2_000 >= hello.watchdog_us,
+            "watchdog fired early: {} us",
+            event.elapsed_us
+        );
+    }
+    // A wrong-length observation is answered with the safe action, not acted on.
+    let reply = session.act(&[1.0, 0.0]).unwrap();
+    assert_eq!(reply.action.status, InferenceStatus::WrongObservationLength);
+    assert!(reply.action.values.iter().all(|&v| v == 0.0));
+    let summary = session.shutdown().expect("clean shutdown");
+    assert_eq!(summary.board_watchdog_events, 3);
+}
+
+#[test]
+fn corrupt_policy_file_fails_the_firmware_build_with_the_runtime_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = random_policy(
+        Dims {
+            obs: 3,
+            h1: 8,
+            h2: 8,
+            act: 1,
+        },
+        3,
+    )
+    .unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x5A;
+    let expected = policy_runtime::format::decode(&bytes)
+        .unwrap_err()
+        .to_string();
+    let path = dir.path().join("corrupt.postcard");
+    std::fs::write(&path, &bytes).unwrap();
+    let err = firmware::build(&FirmwareConfig::new(&path)).expect_err("corrupt policy built");
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&expected),
+        "build error does not carry {expected:?}:\n{msg}"
+    );
+}
