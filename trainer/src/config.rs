@@ -33,12 +33,12 @@ pub enum Plant {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The configuration file could not be read.
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {path}: {error}")]
     Read {
         /// The file.
         path: String,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The configuration file is not valid TOML for [`TrainConfig`] (for example an unknown key).
     #[error("invalid config file {path}: {message}")]
@@ -101,7 +101,7 @@ train_config! {
     /// Replay buffer capacity (transitions); the oldest are overwritten when full.
     buffer_capacity: usize = 100_000;
     /// Minibatch size of each gradient step.
-    batch_size: usize = 128;
+    batch_size: usize = 64;
     /// Gradient steps (one critic + one actor update each) per environment step.
     updates_per_step: usize = 1;
     /// Discount factor γ.
@@ -155,9 +155,9 @@ train_config! {
 impl TrainConfig {
     /// Loads a TOML file; keys not present take their defaults.
     pub fn from_toml_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
             path: path.display().to_string(),
-            source,
+            error,
         })?;
         Self::from_toml_str(&text).map_err(|message| ConfigError::Parse {
             path: path.display().to_string(),

@@ -12,12 +12,12 @@ pub enum TrainError {
     #[error("tensor operation failed: {0}")]
     Candle(#[from] candle_core::Error),
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: String,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Training diverged: a loss or a weight became non-finite.
     #[error(
@@ -74,10 +74,10 @@ pub enum TrainError {
 
 impl TrainError {
     /// An I/O error on `path`.
-    pub fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+    pub fn io(path: &std::path::Path, error: std::io::Error) -> Self {
         TrainError::Io {
             path: path.display().to_string(),
-            source,
+            error,
         }
     }
 }

@@ -75,6 +75,8 @@ pub fn learning_curve(
         .configure_mesh()
         .x_desc("environment steps")
         .y_desc("return")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| format!("{y:.0}"))
         .label_style((FONT, 14))
         .draw()
         .map_err(|e| plot_err(path, e))?;
@@ -124,7 +126,7 @@ pub fn episode(path: &Path, trace: &EpisodeTrace, title: &str) -> Result<(), Tra
     let t_end = (trace.theta.len().max(1) as f64) * trace.dt;
     let series: [(&str, &[f64], RGBColor); 3] = [
         ("angle θ [rad] (0 = upright)", &trace.theta, BLUE),
-        ("velocity θ̇ [rad/s]", &trace.theta_dot, GREEN),
+        ("velocity dθ/dt [rad/s]", &trace.theta_dot, GREEN),
         ("torque [N·m]", &trace.torque, RED),
     ];
     for (panel, (label, values, color)) in panels.iter().zip(series) {
