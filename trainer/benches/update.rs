@@ -26,7 +26,7 @@ fn agent(batch: usize, actor: usize, critic: usize) -> (Ddpg, ReplayBuffer, Batc
     let agent = Ddpg::new(&config, scaling, &mut rng).unwrap();
     let mut replay = ReplayBuffer::new(10_000, 3, 1);
     for _ in 0..10_000 {
-        let th: f32 = rng.random_range(-3.14..3.14);
+        let th: f32 = rng.random_range(-std::f32::consts::PI..std::f32::consts::PI);
         let v: f32 = rng.random_range(-8.0..8.0);
         let obs = [th.cos(), th.sin(), v];
         replay.push(&obs, &[rng.random_range(-2.0..2.0)], -th * th, false, &obs);
