@@ -8,6 +8,22 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 
+/// Prints a line to stdout, ignoring a closed pipe (e.g. `trainer eval … | head`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// Like [`out!`] without the newline.
+macro_rules! out_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// Train a DDPG controller for the pendulum, evaluate exported policies.
 #[derive(Debug, Parser)]
 #[command(name = "trainer", version, about)]
@@ -106,7 +122,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Train(args) => train(*args),
         Command::Eval(args) => eval_cmd(args),
         Command::PrintConfig => {
-            print!("{}", TrainConfig::default().to_toml());
+            out_raw!("{}", TrainConfig::default().to_toml());
             Ok(())
         }
     }
@@ -126,7 +142,7 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
                 );
             }
             let t = Trainer::resume(dir)?;
-            println!("resuming {} at step {}", dir.display(), t.step());
+            out!("resuming {} at step {}", dir.display(), t.step());
             t
         }
         None => {
@@ -138,7 +154,7 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
             Trainer::new(config, &out)?
         }
     };
-    println!(
+    out!(
         "config ({}):\n{}",
         trainer
             .run_dir()
@@ -148,15 +164,15 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
     );
     let outcome = trainer.run(&opts)?;
     if !outcome.finished {
-        println!(
+        out!(
             "stopped at step {} with a checkpoint; continue with: trainer train --resume {}",
             outcome.step,
             outcome.run_dir.display()
         );
         return Ok(());
     }
-    print!("{}", outcome.summary());
-    println!(
+    out_raw!("{}", outcome.summary());
+    out!(
         "results (config, metrics.csv, eval.csv, learning_curve.png, policies, checkpoint) are in {}",
         outcome.run_dir.display()
     );
@@ -167,7 +183,7 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
         if mean < required {
             return Err(crate::error::TrainError::BelowRequired { mean, required }.into());
         }
-        println!("required mean return {required:.1} reached ({mean:.1})");
+        out!("required mean return {required:.1} reached ({mean:.1})");
     }
     Ok(())
 }
@@ -201,7 +217,7 @@ fn eval_cmd(args: EvalArgs) -> anyhow::Result<()> {
         Plant::Reference => "reference",
         Plant::Hifi => "hifi",
     };
-    println!(
+    out!(
         "{} ({o}-{h1}-{h2}-{a}) on the {plant} plant: mean return {:.1} ± {:.1} over {} episodes (seed {})",
         args.policy_file.display(),
         report.mean(),
@@ -220,7 +236,7 @@ fn eval_cmd(args: EvalArgs) -> anyhow::Result<()> {
     });
     std::fs::write(&csv, report.to_csv())
         .with_context(|| format!("cannot write {}", csv.display()))?;
-    println!("per-episode returns: {}", csv.display());
+    out!("per-episode returns: {}", csv.display());
     if let Some(png) = &args.plot {
         let title = format!(
             "{} on the {plant} plant, episode 0 (seed {})",
@@ -228,7 +244,7 @@ fn eval_cmd(args: EvalArgs) -> anyhow::Result<()> {
             report.seeds[0]
         );
         crate::plot::episode(png, &trace, &title)?;
-        println!("episode plot: {}", png.display());
+        out!("episode plot: {}", png.display());
     }
     Ok(())
 }

@@ -1,0 +1,147 @@
+//! The `trainer` binary: user mistakes give a clear message naming the file and the problem,
+//! exit code 1 and no panic; a tiny training run and `eval` work end to end.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn trainer(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trainer"))
+        .args(args)
+        .current_dir(cwd)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap()
+}
+
+fn assert_user_error(out: &Output, needles: &[&str]) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+    for n in needles {
+        assert!(err.contains(n), "expected {n:?} in: {err}");
+    }
+}
+
+#[test]
+fn user_mistakes_are_named_without_panics() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    assert_user_error(
+        &trainer(&["eval", "missing.postcard"], dir),
+        &["missing.postcard", "No such file"],
+    );
+    std::fs::write(dir.join("junk.postcard"), b"not a policy").unwrap();
+    assert_user_error(
+        &trainer(&["eval", "junk.postcard"], dir),
+        &["junk.postcard", "magic"],
+    );
+    std::fs::write(dir.join("bad.toml"), "gama = 0.9\n").unwrap();
+    assert_user_error(
+        &trainer(&["train", "--config", "bad.toml"], dir),
+        &["bad.toml", "gama"],
+    );
+    std::fs::write(dir.join("range.toml"), "tau = 0.0\n").unwrap();
+    assert_user_error(
+        &trainer(&["train", "--config", "range.toml"], dir),
+        &["tau", "(0, 1]"],
+    );
+    assert_user_error(
+        &trainer(&["train", "--gamma", "1.5"], dir),
+        &["gamma", "[0, 1]"],
+    );
+    assert_user_error(
+        &trainer(&["train", "--config", "none.toml"], dir),
+        &["none.toml"],
+    );
+    assert_user_error(
+        &trainer(&["train", "--resume", "norun"], dir),
+        &["norun", "checkpoint"],
+    );
+    // Malformed flags are clap's usage errors (exit code 2), not panics.
+    let out = trainer(&["train", "--batch-size", "many"], dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--batch-size"));
+}
+
+#[test]
+fn tiny_train_then_eval_with_plot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let out = trainer(
+        &[
+            "train",
+            "--quiet",
+            "--out",
+            "run",
+            "--total-steps",
+            "400",
+            "--learning-starts",
+            "200",
+            "--eval-every",
+            "200",
+            "--eval-episodes",
+            "1",
+            "--final-eval-episodes",
+            "2",
+            "--require-eval-return",
+            "-100000",
+        ],
+        dir,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The config is printed at start; the end says where the results are and how they did.
+    assert!(stdout.contains("total_steps = 400"), "{stdout}");
+    assert!(stdout.contains("policy.postcard: mean return"), "{stdout}");
+    assert!(stdout.contains("required mean return"), "{stdout}");
+    let out = trainer(
+        &[
+            "eval",
+            "run/policy.postcard",
+            "--episodes",
+            "3",
+            "--plot",
+            "ep.png",
+        ],
+        dir,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("3-64-64-1") && stdout.contains("mean return"),
+        "{stdout}"
+    );
+    assert!(dir.join("ep.png").exists());
+    let csv = std::fs::read_to_string(dir.join("run/policy.postcard.eval-reference.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 4);
+    // An unreachable requirement fails the run with a clear message.
+    let out = trainer(
+        &[
+            "train",
+            "--quiet",
+            "--out",
+            "run2",
+            "--total-steps",
+            "200",
+            "--eval-every",
+            "0",
+            "--final-eval-episodes",
+            "1",
+            "--require-eval-return",
+            "0",
+        ],
+        dir,
+    );
+    assert_user_error(&out, &["below the required"]);
+}
