@@ -208,7 +208,7 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
         if let Some(c) = &ep.cut {
             match &c.event {
                 Some(w) => println!(
-                    "        link cut at {:.2} s: board commanded {:?} after {} us of board time ({} ms host wall)",
+                    "        link cut at {:.2} s: board commanded {:?} after {} us of board time ({:.1} ms host wall)",
                     c.at,
                     w.values.as_slice(),
                     w.elapsed_us,

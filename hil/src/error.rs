@@ -34,6 +34,9 @@ pub enum HilError {
     /// The board sent a message the host cannot use at this point.
     #[error("protocol: {0}")]
     Protocol(String),
+    /// A command-line or configuration value is out of range.
+    #[error("invalid setting: {0}")]
+    InvalidSetting(String),
     /// A plant could not be built.
     #[error("plant: {0}")]
     Plant(String),

@@ -30,13 +30,15 @@ impl Faults {
             ("corruption fraction", self.corrupt_bytes),
         ] {
             if !(0.0..1.0).contains(&p) {
-                return Err(HilError::Protocol(format!("{name} {p} is not in [0, 1)")));
+                return Err(HilError::InvalidSetting(format!(
+                    "{name} {p} is not in [0, 1)"
+                )));
             }
         }
         if let Some(t) = self.cut_after
             && !(t.is_finite() && t >= 0.0)
         {
-            return Err(HilError::Protocol(format!(
+            return Err(HilError::InvalidSetting(format!(
                 "cut time {t} is not a non-negative number"
             )));
         }
