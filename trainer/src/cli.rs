@@ -63,8 +63,8 @@ pub struct TrainArgs {
     /// Stop after the episode that reaches this many steps, writing a checkpoint (resume later).
     #[arg(long, value_name = "STEPS")]
     pub stop_after: Option<u64>,
-    /// Fail (exit code 1) unless the final evaluation mean return of the exported policy
-    /// (the better of policy.postcard and policy_best.postcard) reaches this value.
+    /// Fail (exit code 1) unless the final evaluation mean return of both exported policies
+    /// (policy.postcard and policy_best.postcard) reaches this value.
     #[arg(long, value_name = "RETURN", allow_hyphen_values = true)]
     pub require_eval_return: Option<f64>,
     /// Hyperparameter overrides.
@@ -178,7 +178,7 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
     );
     if let Some(required) = args.require_eval_return {
         let mean = outcome
-            .best_mean_return()
+            .worst_mean_return()
             .context("no final evaluation was run (final_eval_episodes = 0)")?;
         if mean < required {
             return Err(crate::error::TrainError::BelowRequired { mean, required }.into());

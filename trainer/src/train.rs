@@ -496,13 +496,14 @@ impl RunOutcome {
         s
     }
 
-    /// The better of the final and best-by-evaluation policies' mean returns.
-    pub fn best_mean_return(&self) -> Option<f64> {
+    /// The worse of the final and best-by-evaluation policies' final mean returns (what
+    /// `--require-eval-return` checks: every exported policy must reach the mark).
+    pub fn worst_mean_return(&self) -> Option<f64> {
         [&self.final_eval, &self.best_eval]
             .into_iter()
             .flatten()
             .map(EvalReport::mean)
-            .reduce(f64::max)
+            .reduce(f64::min)
     }
 }
 
