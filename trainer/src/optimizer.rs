@@ -79,6 +79,54 @@ mod tests {
     use super::*;
 
     #[test]
+    fn matches_candle_nn_adamw_without_weight_decay() {
+        use candle_core::{Device, Tensor, Var};
+        use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+        let init: Vec<f32> = (0..12).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let mut host = MlpParams {
+            sizes: vec![1, 12],
+            tensors: vec![init.clone()],
+        };
+        let dev = Device::Cpu;
+        let var = Var::from_slice(&init, 12, &dev).unwrap();
+        let params = ParamsAdamW {
+            lr: 1e-2,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+        };
+        let mut reference = AdamW::new(vec![var.clone()], params).unwrap();
+        let mut ours = Adam::new(&host, 1e-2, 0.9, 0.999, 1e-8);
+        for _ in 0..20 {
+            // Loss Σ c_i·θ_i² with random c: gradient 2·c_i·θ_i, same for both.
+            let c: Vec<f32> = (0..12).map(|_| rng.random_range(0.1..2.0)).collect();
+            let ct = Tensor::from_slice(&c, 12, &dev).unwrap();
+            let loss = var
+                .as_tensor()
+                .sqr()
+                .unwrap()
+                .mul(&ct)
+                .unwrap()
+                .sum_all()
+                .unwrap();
+            reference.backward_step(&loss).unwrap();
+            let g: Vec<f32> = host.tensors[0]
+                .iter()
+                .zip(&c)
+                .map(|(t, c)| 2.0 * c * t)
+                .collect();
+            ours.step(&mut host, &[g]);
+        }
+        let theirs = var.as_tensor().to_vec1::<f32>().unwrap();
+        for (a, b) in host.tensors[0].iter().zip(&theirs) {
+            assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+        }
+    }
+
+    #[test]
     fn first_steps_match_hand_numbers() {
         let mut p = MlpParams {
             sizes: vec![1, 1],
