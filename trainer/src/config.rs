@@ -143,7 +143,10 @@ train_config! {
     eval_episodes: usize = 10;
     /// Episodes of the final evaluation of the exported policies through `policy-runtime`.
     final_eval_episodes: usize = 100;
-    /// Plant used by the evaluations.
+    /// Plant the agent trains on (the reference model, or the high-fidelity plant with
+    /// realistic imperfections and per-episode parameter randomisation).
+    train_plant: Plant = Plant::Reference;
+    /// Plant used by the periodic and final evaluations.
     eval_plant: Plant = Plant::Reference;
     /// Write a checkpoint every this many environment steps (at the next episode end; 0 = only
     /// at the end of the run).

@@ -78,7 +78,7 @@ pub struct Trainer {
     replay: ReplayBuffer,
     rng: ChaCha8Rng,
     noise: Noise,
-    env: sim::Pendulum,
+    env: Box<dyn Environment + Send>,
     step: u64,
     episode: u64,
     updates: u64,
@@ -102,7 +102,7 @@ impl Trainer {
             });
         }
         std::fs::create_dir_all(run_dir).map_err(|e| TrainError::io(run_dir, e))?;
-        let env = sim::Pendulum::default();
+        let env = eval::make_env(config.train_plant)?;
         let scaling = Scaling::from_bounds(
             env.observation_low(),
             env.observation_high(),
@@ -152,7 +152,7 @@ impl Trainer {
             replay: ck.replay,
             rng: ck.rng.restore(),
             noise: ck.noise,
-            env: sim::Pendulum::default(),
+            env: eval::make_env(ck.config.train_plant)?,
             step: ck.step,
             episode: ck.episode,
             updates: ck.updates,
