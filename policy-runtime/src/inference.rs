@@ -7,13 +7,13 @@
     clippy::unreachable
 )]
 
-use crate::layout::BLOCK;
+use crate::layout::{BLOCK, DOT_MAX_OUT};
 use crate::output::{Output, Status};
 use crate::policy::Policy;
 
 /// Independent partial sums of a dot product (for layers with fewer than `BLOCK` outputs).
 /// Fixed for every target so that results are bit-identical across targets.
-const LANES: usize = 8;
+const LANES: usize = 16;
 
 impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
     Policy<OBS, H1, H2, ACT>
@@ -51,7 +51,7 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
             .zip(&self.half)
             .zip(self.low.iter().zip(&self.high))
         {
-            let v = mid + half * libm::tanhf(y);
+            let v = mid + half * tanh(y);
             finite &= !v.is_nan();
             *a = v.max(low).min(high);
         }
@@ -74,6 +74,11 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
 }
 
 /// `out = act(W x + b)` with `W` in the layout of [`crate::layout`], `act` ReLU if `RELU`.
+///
+/// Summation order, for every output and every target: with at least [`DOT_MAX_OUT`]
+/// outputs, `bias + w_0·x_0 + w_1·x_1 + ...` in increasing input order (the `BLOCK`
+/// outputs of a block are independent chains the CPU runs in parallel); otherwise the
+/// [`dot`] order.
 #[inline(always)]
 fn dense<const IN: usize, const OUT: usize, const RELU: bool>(
     w: &[[f32; IN]; OUT],
@@ -81,36 +86,60 @@ fn dense<const IN: usize, const OUT: usize, const RELU: bool>(
     x: &[f32; IN],
     out: &mut [f32; OUT],
 ) {
-    let blocked = OUT / BLOCK * BLOCK;
     let w = w.as_flattened();
-    let (Some((w_blocks, w_tail)), Some((b_blocks, b_tail)), Some((o_blocks, o_tail))) = (
-        w.split_at_checked(blocked.saturating_mul(IN)),
-        b.split_at_checked(blocked),
-        out.split_at_mut_checked(blocked),
+    if OUT < DOT_MAX_OUT {
+        for ((row, &bias), o) in w.chunks_exact(IN).zip(b).zip(out.iter_mut()) {
+            *o = activate::<RELU>(bias + dot(row, x));
+        }
+        return;
+    }
+    let full = OUT / BLOCK;
+    let split = (full * BLOCK).min(OUT);
+    let (Some((w_full, w_tail)), Some((b_full, b_tail)), Some((o_full, o_tail))) = (
+        w.split_at_checked(split.saturating_mul(IN)),
+        b.split_at_checked(split),
+        out.split_at_mut_checked(split),
     ) else {
         return;
     };
-    for ((wb, bb), ob) in w_blocks
+    for ((wb, bb), ob) in w_full
         .chunks_exact(BLOCK.saturating_mul(IN))
-        .zip(b_blocks.chunks_exact(BLOCK))
-        .zip(o_blocks.chunks_exact_mut(BLOCK))
+        .zip(b_full.chunks_exact(BLOCK))
+        .zip(o_full.chunks_exact_mut(BLOCK))
     {
-        let mut acc = [0.0f32; BLOCK];
-        for (a, &bias) in acc.iter_mut().zip(bb) {
-            *a = bias;
-        }
-        for (&xi, w_row) in x.iter().zip(wb.chunks_exact(BLOCK)) {
-            for (a, &wv) in acc.iter_mut().zip(w_row) {
-                *a += xi * wv;
-            }
-        }
-        for (o, a) in ob.iter_mut().zip(acc) {
-            *o = activate::<RELU>(a);
+        block::<RELU>(wb, BLOCK, x, bb, ob);
+    }
+    if !o_tail.is_empty() {
+        block::<RELU>(w_tail, o_tail.len(), x, b_tail, o_tail);
+    }
+}
+
+/// One block of `width <= BLOCK` outputs; `w` is `[in][width]`.
+#[inline(always)]
+fn block<const RELU: bool>(w: &[f32], width: usize, x: &[f32], bias: &[f32], out: &mut [f32]) {
+    let mut acc = [0.0f32; BLOCK];
+    for (a, &b) in acc.iter_mut().zip(bias) {
+        *a = b;
+    }
+    for (&xi, w_row) in x.iter().zip(w.chunks_exact(width)) {
+        for (a, &wv) in acc.iter_mut().zip(w_row) {
+            *a += xi * wv;
         }
     }
-    for ((row, &bias), o) in w_tail.chunks_exact(IN).zip(b_tail).zip(o_tail) {
-        *o = activate::<RELU>(bias + dot(row, x));
+    for (o, a) in out.iter_mut().zip(acc) {
+        *o = activate::<RELU>(a);
     }
+}
+
+/// `tanh(y) = 1 - 2 / (exp(2y) + 1)`, with `libm::expf`.
+///
+/// Maximum absolute error 1.8e-7 (libm's `tanhf`: 8.4e-8), measured against f64 `tanh` over
+/// every 7th f32 with `2^-30 <= |y| <= 12` (beyond, the result is exactly ±1 as in f64 to
+/// f32 precision); the unit test below re-checks a bound of 2.5e-7. About 40 cycles faster
+/// per inference than `libm::tanhf` on x86-64. Exact at ±∞ (±1), NaN for NaN.
+#[inline(always)]
+fn tanh(y: f32) -> f32 {
+    1.0 - 2.0 / (libm::expf(2.0 * y) + 1.0)
 }
 
 #[inline(always)]
@@ -119,7 +148,10 @@ fn activate<const RELU: bool>(v: f32) -> f32 {
     if !RELU || v > 0.0 { v } else { 0.0 }
 }
 
-/// Dot product with [`LANES`] independent partial sums, then a fixed pairwise reduction.
+/// Dot product with [`LANES`] independent partial sums (lane `j` sums the products
+/// `i ≡ j mod LANES` of the whole chunks, in increasing `i`), then a fixed pairwise
+/// reduction (lane `j` += lane `j + LANES/2`, halving until one is left), then the remaining
+/// products in order.
 #[inline(always)]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0f32; LANES];
@@ -130,10 +162,41 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
             *s += x * y;
         }
     }
-    let mut rest = 0.0f32;
-    for (&x, &y) in ra.iter().zip(rb) {
-        rest += x * y;
+    let mut width = LANES;
+    while width > 1 {
+        width /= 2;
+        if let Some((lo, hi)) = acc.split_at_mut_checked(width) {
+            for (l, &h) in lo.iter_mut().zip(hi.iter()) {
+                *l += h;
+            }
+        }
     }
-    let [a0, a1, a2, a3, a4, a5, a6, a7] = acc;
-    ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)) + rest
+    let [mut sum, ..] = acc;
+    for (&x, &y) in ra.iter().zip(rb) {
+        sum += x * y;
+    }
+    sum
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    #[test]
+    fn tanh_error_is_below_2_5e_7() {
+        let mut worst = 0.0f64;
+        let (lo, hi) = (2.0f32.powi(-30).to_bits(), 12.0f32.to_bits());
+        for bits in (lo..=hi).step_by(997) {
+            for y in [f32::from_bits(bits), -f32::from_bits(bits)] {
+                let e = (f64::from(super::tanh(y)) - std::primitive::f64::tanh(f64::from(y))).abs();
+                worst = worst.max(e);
+            }
+        }
+        assert!(worst <= 2.5e-7, "max abs error {worst:e}");
+        assert_eq!(super::tanh(f32::INFINITY), 1.0);
+        assert_eq!(super::tanh(f32::NEG_INFINITY), -1.0);
+        assert_eq!(super::tanh(100.0), 1.0);
+        assert_eq!(super::tanh(0.0), 0.0);
+        assert!(super::tanh(f32::NAN).is_nan());
+    }
 }

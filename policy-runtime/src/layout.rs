@@ -1,31 +1,35 @@
 //! The in-memory weight layout used by inference.
 //!
 //! A layer's weights are kept in an array of the same type as the row-major `[out][in]`
-//! input, `[[f32; IN]; OUT]`, but in a different order: outputs are grouped in blocks of
-//! [`BLOCK`]; each full block stores its `IN x BLOCK` weights input-major (`[in][k]`), so
-//! inference runs `BLOCK` independent accumulators over the inputs (an axpy the compiler
-//! vectorises, with the accumulators in registers). The remaining `OUT % BLOCK` outputs keep
-//! plain row-major rows and are computed as dot products (see `inference`).
+//! input, `[[f32; IN]; OUT]`, but (for layers with at least [`DOT_MAX_OUT`] outputs) in a
+//! different order: outputs are grouped in blocks of [`BLOCK`] (the last block may be
+//! narrower); each block stores its weights input-major, `[in][k]`, so that inference runs
+//! one accumulator per output of the block over the inputs — an axpy the compiler
+//! vectorises, with the accumulators in registers. Layers with fewer outputs (the actor's
+//! last layer) stay row-major and are computed as dot products.
 //!
-//! The order of the additions for any one output is the same for every `BLOCK`, so the
-//! result does not depend on it: it is tuned per target.
+//! The order of the additions for any one output depends only on the layer's shape, never
+//! on [`BLOCK`] (see `inference`), so results are bit-identical on every target while the
+//! block width is tuned per target.
 
-/// Outputs computed together. Cortex-M4F has 32 single-precision registers: 8 accumulators
-/// leave room for the loaded weights. x86-64 has 16 vector registers: 8 independent vector
-/// accumulators hide the addition latency.
+/// Layers with fewer outputs than this are computed as dot products (row-major weights).
+pub(crate) const DOT_MAX_OUT: usize = 8;
+
+/// Outputs computed together. Cortex-M4F has 32 single-precision registers: 8
+/// accumulators plus the loaded weights fit.
 #[cfg(target_arch = "arm")]
 pub(crate) const BLOCK: usize = 8;
-/// Outputs computed together (see the ARM variant).
+/// Outputs computed together: 64 accumulators = 4 of the 32 zmm registers.
 #[cfg(all(not(target_arch = "arm"), target_feature = "avx512f"))]
 pub(crate) const BLOCK: usize = 64;
-/// Outputs computed together (see the ARM variant).
+/// Outputs computed together: 32 accumulators = 4 of the 16 ymm registers.
 #[cfg(all(
     not(target_arch = "arm"),
     not(target_feature = "avx512f"),
     target_feature = "avx"
 ))]
 pub(crate) const BLOCK: usize = 32;
-/// Outputs computed together (see the ARM variant).
+/// Outputs computed together: 32 accumulators = 8 of the 16 xmm registers.
 #[cfg(all(
     not(target_arch = "arm"),
     not(target_feature = "avx512f"),
@@ -36,13 +40,16 @@ pub(crate) const BLOCK: usize = 32;
 /// Position (in the flattened `[[f32; in_dim]; out_dim]`) of the weight from input `i` to
 /// output `o`.
 pub(crate) const fn index(o: usize, i: usize, in_dim: usize, out_dim: usize) -> usize {
-    let blocked = out_dim / BLOCK * BLOCK;
-    if o < blocked {
-        (o / BLOCK) * BLOCK * in_dim + i * BLOCK + o % BLOCK
-    } else {
-        // The tail rows stay row-major, which is exactly this position.
-        o * in_dim + i
+    if out_dim < DOT_MAX_OUT {
+        return o * in_dim + i;
     }
+    let start = o / BLOCK * BLOCK;
+    let width = if out_dim - start < BLOCK {
+        out_dim - start
+    } else {
+        BLOCK
+    };
+    start * in_dim + i * width + (o - start)
 }
 
 /// Re-lays a row-major `[out][in]` weight matrix out for inference (at compile time when
@@ -77,6 +84,9 @@ mod tests {
             (5, BLOCK + 3),
             (1, 1),
             (7, 2 * BLOCK),
+            (9, 7),
+            (2, 8),
+            (3, 100),
         ] {
             let mut seen = [false; 4096];
             for o in 0..out_dim {
