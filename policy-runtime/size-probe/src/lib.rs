@@ -43,7 +43,7 @@ pub const fn policy<const H1: usize, const H2: usize>() -> Policy<3, H1, H2, 1> 
 }
 
 /// The loop run by the probe binaries: never returns, never lets the result be optimised out.
-pub fn run(act: fn(&[f32; 3]) -> policy_runtime::Output<1>) -> ! {
+pub fn run(act: impl Fn(&[f32; 3]) -> policy_runtime::Output<1>) -> ! {
     let mut obs = [0.1f32, 0.2, 0.3];
     loop {
         let out = act(core::hint::black_box(&obs));
