@@ -16,6 +16,30 @@
 //!   [`format::encode`] for writers, [`format::decode`] for readers that learn the
 //!   dimensions at run time.
 //!
+//! ## Numerics
+//!
+//! Every output of a layer is summed in an order fixed by the layer's shape alone (see
+//! `inference.rs`), and tanh is `1 - 2/(exp(2y) + 1)` with `libm::expf` (max abs error
+//! 1.8e-7), so the same weights give bit-identical actions on every target and build
+//! (checked on x86-64 SSE2 and AVX-512 by `tests/summation_order.rs`). Actions agree with
+//! an f64 implementation within 1e-5 (`tests/agreement.rs`).
+//!
+//! ## Memory and code size (Cortex-M4F)
+//!
+//! Measured with `size-probe/` (`thumbv7em-none-eabihf`, release, LTO, opt-level 3):
+//!
+//! | | 3-64-64-1 | 3-256-256-1 |
+//! |---|---|---|
+//! | `size_of::<Policy>()` (flash in a `static`, RAM when loaded) | 17,968 B | 268,336 B |
+//! | activations of one [`Policy::act`] (`OBS + H1 + H2 + 2·ACT` f32) | 532 B | 2,068 B |
+//! | stack of one [`Policy::act`] (frame incl. activations + callees) | 648 B | 2,192 B |
+//! | `.text` of the inference path | 2,926 B | 2,870 B |
+//! | `.text` of [`Policy::load`] (decode + validate), + 1 KiB CRC table | 7,572 B | |
+//! | stack of [`Policy::load`] | about 0.6 KB | |
+//!
+//! The inner loop of the 64x64 layer is 2.28 instructions per multiply-add (`vldr` +
+//! `vmla.f32`, no call; static count of the loop body in the disassembly).
+//!
 //! ```
 //! use policy_runtime::{Policy, Status};
 //!
