@@ -140,15 +140,8 @@ fn block<const RELU: bool>(w: &[f32], width: usize, x: &[f32], bias: &[f32], out
 /// overflow/underflow paths (same time for every input). NaN stays NaN.
 #[inline(always)]
 fn tanh(y: f32) -> f32 {
-    // Comparisons are false for NaN, which passes through unchanged.
-    let y = if y > 10.0 {
-        10.0
-    } else if y < -10.0 {
-        -10.0
-    } else {
-        y
-    };
-    1.0 - 2.0 / (libm::expf(2.0 * y) + 1.0)
+    // `clamp` returns NaN for NaN.
+    1.0 - 2.0 / (libm::expf(2.0 * y.clamp(-10.0, 10.0)) + 1.0)
 }
 
 #[inline(always)]

@@ -33,7 +33,7 @@
 //! | `size_of::<Policy>()` (flash in a `static`, RAM when loaded) | 17,968 B | 268,336 B |
 //! | activations of one [`Policy::act`] (`OBS + H1 + H2 + 2·ACT` f32) | 532 B | 2,068 B |
 //! | stack of one [`Policy::act`] (frame incl. activations + callees) | 648 B | 2,192 B |
-//! | `.text` of the inference path | 2,926 B | 2,870 B |
+//! | `.text` of the inference path | 2,962 B | 2,906 B |
 //! | `.text` of [`Policy::load`] (decode + validate), + 1 KiB CRC table | 7,572 B | |
 //! | stack of [`Policy::load`] | about 0.6 KB | |
 //!
