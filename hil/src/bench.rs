@@ -168,3 +168,19 @@ pub fn format_row(r: &BenchResult) -> String {
 
 /// Header of the benchmark table (bytes for sizes).
 pub const HEADER: &str = "policy          MACs  instr(med)  instr(max) instr/MAC    .text  .rodata  .data   .bss     flash inf.stk  peakstk     RAM";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_elf_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.elf");
+        std::fs::write(&p, b"not an elf file at all").unwrap();
+        assert!(matches!(sections(&p), Err(HilError::Build(_))));
+        // A 64-bit ELF header (like the host's own binaries) is refused too.
+        std::fs::write(&p, [0x7f, b'E', b'L', b'F', 2, 1, 1, 0]).unwrap();
+        assert!(sections(&p).is_err());
+    }
+}

@@ -329,3 +329,24 @@ fn run_bench(
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dims_parse_and_reject() {
+        assert_eq!(
+            parse_dims("3-64-64-1"),
+            Ok(Dims {
+                obs: 3,
+                h1: 64,
+                h2: 64,
+                act: 1
+            })
+        );
+        assert!(parse_dims("3-64-1").is_err());
+        assert!(parse_dims("3-0-64-1").is_err());
+        assert!(parse_dims("3-x-64-1").is_err());
+    }
+}

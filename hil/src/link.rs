@@ -171,3 +171,122 @@ impl Link {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hil_protocol::{Action, InferenceStatus};
+
+    fn action(seq: u32) -> BoardMsg {
+        BoardMsg::Action(Action {
+            seq,
+            values: heapless::Vec::from_slice(&[0.25]).unwrap(),
+            status: InferenceStatus::Ok,
+            instructions: 1000,
+            obs_crc: 7,
+            corrupt_frames: 0,
+        })
+    }
+
+    /// Writes `n` action frames in one write (many small writes would fill the socket buffer,
+    /// whose accounting is per write, before the host reads).
+    fn board_frames(board: &mut UnixStream, n: u32) {
+        let mut all = Vec::new();
+        for seq in 0..n {
+            let mut buf = [0u8; MAX_FRAME];
+            let k = encode_frame(&action(seq), &mut buf).unwrap();
+            all.extend_from_slice(&buf[..k]);
+        }
+        board.write_all(&all).unwrap();
+    }
+
+    fn drain(link: &mut Link) -> Vec<BoardMsg> {
+        let mut got = Vec::new();
+        while let Some(m) = link
+            .recv(Instant::now() + Duration::from_millis(100))
+            .unwrap()
+        {
+            got.push(m);
+        }
+        got
+    }
+
+    #[test]
+    fn clean_link_delivers_everything_in_order() {
+        let (host, mut board) = UnixStream::pair().unwrap();
+        let mut link = Link::new(host, Faults::default(), 1).unwrap();
+        board_frames(&mut board, 50);
+        let got = drain(&mut link);
+        assert_eq!(got, (0..50).map(action).collect::<Vec<_>>());
+        assert_eq!(link.counters(), LinkCounters::default());
+    }
+
+    #[test]
+    fn corrupted_bytes_are_rejected_never_delivered_altered() {
+        let (host, mut board) = UnixStream::pair().unwrap();
+        let faults = Faults {
+            corrupt_bytes: 0.02,
+            ..Faults::default()
+        };
+        let mut link = Link::new(host, faults, 2).unwrap();
+        board_frames(&mut board, 400);
+        let got = drain(&mut link);
+        let c = link.counters();
+        assert!(c.corrupted_bytes > 0 && c.corrupt_in > 0, "{c:?}");
+        assert!(
+            got.len() < 400 && got.len() > 200,
+            "{} delivered",
+            got.len()
+        );
+        // Every delivered message is exactly one that was sent.
+        for m in &got {
+            let BoardMsg::Action(a) = m else {
+                panic!("unexpected {m:?}")
+            };
+            assert_eq!(m, &action(a.seq));
+        }
+    }
+
+    #[test]
+    fn dropped_frames_are_counted_both_ways() {
+        let (host, mut board) = UnixStream::pair().unwrap();
+        let faults = Faults {
+            drop_frames: 0.3,
+            ..Faults::default()
+        };
+        let mut link = Link::new(host, faults, 3).unwrap();
+        board_frames(&mut board, 200);
+        let got = drain(&mut link);
+        // 100 small writes stay well within the unread socket's buffer.
+        for _ in 0..100 {
+            link.send(&HostMsg::Query).unwrap();
+        }
+        let c = link.counters();
+        assert_eq!(got.len() as u64 + c.dropped_in, 200);
+        assert_eq!(c.sent + c.dropped_out, 100);
+        assert!(c.dropped_in > 30 && c.dropped_out > 10, "{c:?}");
+    }
+
+    #[test]
+    fn out_of_range_faults_are_refused() {
+        for f in [
+            Faults {
+                drop_frames: 1.0,
+                ..Faults::default()
+            },
+            Faults {
+                corrupt_bytes: -0.1,
+                ..Faults::default()
+            },
+            Faults {
+                cut_after: Some(f64::NAN),
+                ..Faults::default()
+            },
+        ] {
+            assert!(
+                matches!(f.validate(), Err(HilError::InvalidSetting(_))),
+                "{f:?}"
+            );
+        }
+    }
+}

@@ -218,3 +218,24 @@ fn corrupt_policy_file_fails_the_firmware_build_with_the_runtime_error() {
         "build error does not carry {expected:?}:\n{msg}"
     );
 }
+
+#[test]
+fn firmware_with_shipped_policy_fits_32k_flash_and_4k_ram() {
+    if !qemu_present() {
+        return;
+    }
+    let (_, image) = shipped();
+    let s = hil::bench::sections(&image.elf).unwrap();
+    assert!(s.rodata > 17_000, "weights not in flash? {s:?}");
+    assert!(
+        s.flash() < 32 * 1024,
+        "flash {} B >= 32 KiB: {s:?}",
+        s.flash()
+    );
+    let session = start(image, Faults::default(), 0);
+    let inference_stack = session.hello().inference_stack;
+    let summary = session.shutdown().expect("clean shutdown");
+    assert!(inference_stack > 0 && inference_stack <= summary.board_peak_stack);
+    let ram = s.data + s.bss + u64::from(summary.board_peak_stack);
+    assert!(ram < 4 * 1024, "RAM {ram} B >= 4 KiB: {s:?}, {summary:?}");
+}
