@@ -22,7 +22,11 @@
 //! `inference.rs`), and tanh is `1 - 2/(exp(2y) + 1)` with `libm::expf` (max abs error
 //! 1.8e-7), so the same weights give bit-identical actions on every target and build
 //! (checked on x86-64 SSE2 and AVX-512 by `tests/summation_order.rs`). Actions agree with
-//! an f64 implementation within 1e-5 (`tests/agreement.rs`).
+//! an f64 implementation within 1e-5 (`tests/agreement.rs`). No fused multiply-add:
+//! `a * b + c` already compiles to one `vmla.f32` (rounded like separate multiply and add)
+//! on Cortex-M4F, while `libm::fmaf` compiles to a call of a software routine there (checked
+//! in the `thumbv7em` assembly), as it would on the default x86-64 target, and would break
+//! the bit-identity.
 //!
 //! ## Memory and code size (Cortex-M4F)
 //!
