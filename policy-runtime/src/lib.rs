@@ -45,7 +45,10 @@
 //! inference and loading paths have no panic path at all.
 //!
 //! The inner loop of the 64x64 layer is 2.28 instructions per multiply-add (`vldr` +
-//! `vmla.f32`, no call; static count of the loop body in the disassembly).
+//! `vmla.f32`, no call; static count of the loop body in the disassembly). In the firmware
+//! on QEMU (`cargo run --release -p hil -- bench`), one inference takes 11,517 instructions
+//! for 3-64-64-1 (2.65 per multiply-add) and 160,054 for 3-256-256-1 (2.40); the firmware
+//! measures 624 B and 2,192 B of inference stack.
 //!
 //! ```
 //! use policy_runtime::{Policy, Status};
