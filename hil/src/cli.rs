@@ -96,6 +96,10 @@ struct RunArgs {
     /// Pace the steps at the control period in wall-clock time.
     #[arg(long)]
     realtime: bool,
+    /// Send each observation once; a step whose action is lost keeps the previous command
+    /// (otherwise observations are retransmitted until answered).
+    #[arg(long)]
+    hold_on_loss: bool,
     /// Kill QEMU after this many seconds.
     #[arg(long, default_value_t = 600)]
     timeout: u64,
@@ -162,6 +166,7 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
         faults,
         seed: a.seed,
         realtime: a.realtime,
+        hold_on_loss: a.hold_on_loss,
         qemu_limit: Duration::from_secs(a.timeout),
         ..SessionConfig::default()
     };
@@ -182,7 +187,9 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
     let mut plant = a.plant.build()?;
     let mut ref_plant = a.plant.build()?;
     let mut episodes = Vec::with_capacity(a.episodes);
-    println!("episode  seed   return(board)  return(host)  final|θ|  watchdog  mismatches");
+    println!(
+        "episode  seed   return(board)  return(host)  final|θ|  watchdog  mismatches  lost steps"
+    );
     for i in 0..a.episodes {
         let seed = a.seed.wrapping_add(i as u64);
         let reference = host
@@ -199,11 +206,12 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
             })
             .unwrap_or_else(|| format!("{:>12}", "-"));
         println!(
-            "{i:>7} {seed:>5} {:>14.3}  {host_ret}  {:>8.3}  {:>8}  {:>10}",
+            "{i:>7} {seed:>5} {:>14.3}  {host_ret}  {:>8.3}  {:>8}  {:>10}  {:>10}",
             ep.ret,
             ep.final_theta.abs(),
             ep.watchdog.len(),
-            ep.mismatches
+            ep.mismatches,
+            ep.lost_steps
         );
         if let Some(c) = &ep.cut {
             match &c.event {

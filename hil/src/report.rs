@@ -41,19 +41,29 @@ impl Spread {
     }
 }
 
-/// Round-trip latencies (µs) of every step of `episodes`.
+/// Round-trip latencies (µs) of every answered step of `episodes`.
 pub fn latencies(episodes: &[Episode]) -> Vec<f64> {
     episodes
         .iter()
-        .flat_map(|e| e.rows.iter().map(|r| r.latency_us))
+        .flat_map(|e| {
+            e.rows
+                .iter()
+                .filter(|r| r.attempts > 0)
+                .map(|r| r.latency_us)
+        })
         .collect()
 }
 
-/// On-board instructions of every inference of `episodes`.
+/// On-board instructions of every answered inference of `episodes`.
 pub fn instructions(episodes: &[Episode]) -> Vec<f64> {
     episodes
         .iter()
-        .flat_map(|e| e.rows.iter().map(|r| f64::from(r.instructions)))
+        .flat_map(|e| {
+            e.rows
+                .iter()
+                .filter(|r| r.attempts > 0)
+                .map(|r| f64::from(r.instructions))
+        })
         .collect()
 }
 
@@ -66,7 +76,7 @@ pub fn write_csv(path: &Path, episodes: &[Episode]) -> Result<(), HilError> {
         for r in &e.rows {
             let _ = writeln!(
                 s,
-                "{i},{},{},{:.3},{:.6},{:.6},{:.6},{:.6},{},{:.1},{},{:?}",
+                "{i},{},{},{:.3},{:.6},{:.6},{:.6},{:.6},{},{:.1},{},{}",
                 e.seed,
                 r.step,
                 r.t,
@@ -78,6 +88,7 @@ pub fn write_csv(path: &Path, episodes: &[Episode]) -> Result<(), HilError> {
                 r.latency_us,
                 r.attempts,
                 r.status
+                    .map_or_else(|| "lost".to_string(), |s| format!("{s:?}"))
             );
         }
     }

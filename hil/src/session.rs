@@ -29,6 +29,11 @@ pub struct SessionConfig {
     pub realtime: bool,
     /// QEMU is killed after this long, whatever happens.
     pub qemu_limit: Duration,
+    /// Lost-step mode: send each observation once; if its action does not come back within
+    /// `retransmit`, the step is lost and the plant keeps the previous command (zero-order
+    /// hold, as an actuator would). Otherwise (default) observations are retransmitted until
+    /// answered, so link faults cost time but not control quality.
+    pub hold_on_loss: bool,
 }
 
 impl Default for SessionConfig {
@@ -40,6 +45,7 @@ impl Default for SessionConfig {
             step_timeout: Duration::from_secs(5),
             realtime: false,
             qemu_limit: Duration::from_secs(600),
+            hold_on_loss: false,
         }
     }
 }
@@ -76,12 +82,12 @@ pub struct Row {
     pub reward: f64,
     /// On-board instructions of the inference.
     pub instructions: u32,
-    /// Round-trip latency, microseconds.
+    /// Round-trip latency, microseconds (NaN for a lost step).
     pub latency_us: f64,
-    /// Transmissions needed.
+    /// Transmissions needed (0 for a lost step).
     pub attempts: u32,
-    /// Inference status.
-    pub status: InferenceStatus,
+    /// Inference status (`None` for a lost step, whose command is the held previous one).
+    pub status: Option<InferenceStatus>,
 }
 
 /// What happened when the link was cut.
@@ -111,6 +117,9 @@ pub struct Episode {
     /// Actions whose observation CRC or value differed from what the host sent / expects:
     /// the board acted on something other than the true observation.
     pub mismatches: u32,
+    /// Steps whose action did not come back (only in lost-step mode; the previous command
+    /// was held).
+    pub lost_steps: u32,
     /// Largest `|board action - host reference action|`.
     pub max_action_error: f32,
     /// Watchdog reports received during the episode.
@@ -234,6 +243,18 @@ impl Session {
 
     /// Sends one observation and waits for its action, retransmitting on silence.
     pub fn act(&mut self, obs: &[f32]) -> Result<Reply, HilError> {
+        self.exchange(obs, u32::MAX)?.ok_or_else(|| {
+            HilError::Timeout(format!(
+                "no action after {:?}; QEMU said: {}",
+                self.config.step_timeout,
+                self.qemu.output()
+            ))
+        })
+    }
+
+    /// Sends one observation at most `max_attempts` times; `None` when none was answered
+    /// (within `retransmit` each, and within `step_timeout` in total).
+    pub fn exchange(&mut self, obs: &[f32], max_attempts: u32) -> Result<Option<Reply>, HilError> {
         let seq = self.next_seq;
         self.next_seq = self.next_seq.wrapping_add(1).max(1);
         let values = heapless::Vec::from_slice(obs).map_err(|_| {
@@ -242,7 +263,7 @@ impl Session {
         let msg = HostMsg::Observation(Observation { seq, values });
         let give_up = Instant::now() + self.config.step_timeout;
         let mut attempts = 0;
-        loop {
+        while attempts < max_attempts && Instant::now() < give_up {
             let sent_at = Instant::now();
             self.link.send(&msg)?;
             attempts += 1;
@@ -251,22 +272,17 @@ impl Session {
                 match m {
                     BoardMsg::Action(a) if a.seq == seq => {
                         self.board_corrupt = self.board_corrupt.max(a.corrupt_frames);
-                        return Ok(Reply {
+                        return Ok(Some(Reply {
                             action: a,
                             latency: sent_at.elapsed(),
                             attempts,
-                        });
+                        }));
                     }
                     other => self.note(other)?,
                 }
             }
-            if Instant::now() >= give_up {
-                return Err(HilError::Timeout(format!(
-                    "no action for observation {seq} after {attempts} transmissions; QEMU said: {}",
-                    self.qemu.output()
-                )));
-            }
         }
+        Ok(None)
     }
 
     /// Runs one episode: resets `plant` with `seed`, then steps it with the board's actions
@@ -293,11 +309,14 @@ impl Session {
             ret: 0.0,
             final_theta: sim::wrap_angle(s0[0]),
             mismatches: 0,
+            lost_steps: 0,
             max_action_error: 0.0,
             watchdog: Vec::new(),
             cut: None,
         };
         let mut last_sent: Option<Instant> = None;
+        // The command the actuator holds: the safe action (zero) until the first answer.
+        let mut held = vec![0.0f32; usize::from(self.hello.act_dim)];
         for step in 0..steps {
             let t = step as f64 * dt;
             if let Some(at) = self.config.faults.cut_after
@@ -312,41 +331,64 @@ impl Session {
                     std::thread::sleep(wait);
                 }
             }
-            let reply = self.act(&obs)?;
-            last_sent = Some(Instant::now() - reply.latency);
-            let a = &reply.action;
-            if a.obs_crc != values_crc(&obs) {
-                ep.mismatches += 1;
-            }
-            if let Some(r) = reference.as_mut() {
-                let want = r(&obs);
-                let err = want.iter().zip(&a.values).map(|(w, g)| (w - g).abs()).fold(
-                    if want.len() == a.values.len() {
-                        0.0
-                    } else {
-                        f32::INFINITY
-                    },
-                    f32::max,
-                );
-                ep.max_action_error = ep.max_action_error.max(err);
-                if err > 1e-5 {
+            let max_attempts = if self.config.hold_on_loss {
+                1
+            } else {
+                u32::MAX
+            };
+            let reply = match self.exchange(&obs, max_attempts)? {
+                Some(r) => Some(r),
+                None if self.config.hold_on_loss => None,
+                None => {
+                    return Err(HilError::Timeout(format!(
+                        "no action for step {step} within {:?}; QEMU said: {}",
+                        self.config.step_timeout,
+                        self.qemu.output()
+                    )));
+                }
+            };
+            if let Some(reply) = &reply {
+                last_sent = Some(Instant::now() - reply.latency);
+                let a = &reply.action;
+                if a.obs_crc != values_crc(&obs) {
                     ep.mismatches += 1;
                 }
+                if let Some(r) = reference.as_mut() {
+                    let want = r(&obs);
+                    let err = if want.len() == a.values.len() {
+                        want.iter()
+                            .zip(&a.values)
+                            .map(|(w, g)| (w - g).abs())
+                            .fold(0.0, f32::max)
+                    } else {
+                        f32::INFINITY
+                    };
+                    ep.max_action_error = ep.max_action_error.max(err);
+                    if err > 1e-5 {
+                        ep.mismatches += 1;
+                    }
+                }
+                held.clear();
+                held.extend_from_slice(&a.values);
+            } else {
+                ep.lost_steps += 1;
             }
             let state = plant.state();
-            let result = plant.step(&a.values, &mut obs);
+            let result = plant.step(&held, &mut obs);
             ep.ret += result.reward;
             ep.rows.push(Row {
                 step,
                 t,
                 theta: sim::wrap_angle(state[0]),
                 theta_dot: state[1],
-                action: a.values.first().copied().unwrap_or(f32::NAN),
+                action: held.first().copied().unwrap_or(f32::NAN),
                 reward: result.reward,
-                instructions: a.instructions,
-                latency_us: reply.latency.as_secs_f64() * 1e6,
-                attempts: reply.attempts,
-                status: a.status,
+                instructions: reply.as_ref().map_or(0, |r| r.action.instructions),
+                latency_us: reply
+                    .as_ref()
+                    .map_or(f64::NAN, |r| r.latency.as_secs_f64() * 1e6),
+                attempts: reply.as_ref().map_or(0, |r| r.attempts),
+                status: reply.as_ref().map(|r| r.action.status),
             });
             if result.terminated || result.truncated {
                 break;
