@@ -4,7 +4,7 @@ use core::fmt;
 
 use crate::error::{Field, LoadError};
 use crate::format;
-use crate::layout;
+use crate::layout::{self, Aligned};
 use crate::shape::Shape;
 
 /// A DDPG actor `OBS`-`H1`-`H2`-`ACT`: optional observation normalisation
@@ -22,11 +22,11 @@ use crate::shape::Shape;
 pub struct Policy<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize> {
     pub(crate) offset: [f32; OBS],
     pub(crate) scale: [f32; OBS],
-    pub(crate) w1: [[f32; OBS]; H1],
+    pub(crate) w1: Aligned<[[f32; OBS]; H1]>,
     pub(crate) b1: [f32; H1],
-    pub(crate) w2: [[f32; H1]; H2],
+    pub(crate) w2: Aligned<[[f32; H1]; H2]>,
     pub(crate) b2: [f32; H2],
-    pub(crate) w3: [[f32; H2]; ACT],
+    pub(crate) w3: Aligned<[[f32; H2]; ACT]>,
     pub(crate) b3: [f32; ACT],
     pub(crate) low: [f32; ACT],
     pub(crate) high: [f32; ACT],
@@ -150,11 +150,11 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
         let mut policy = Self {
             offset: obs_offset,
             scale: obs_scale,
-            w1: layout::from_row_major(&w1),
+            w1: Aligned(layout::from_row_major(&w1)),
             b1,
-            w2: layout::from_row_major(&w2),
+            w2: Aligned(layout::from_row_major(&w2)),
             b2,
-            w3: layout::from_row_major(&w3),
+            w3: Aligned(layout::from_row_major(&w3)),
             b3,
             low,
             high,
@@ -193,11 +193,11 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
         fill(&mut self.offset, view.obs_offset());
         fill(&mut self.scale, view.obs_scale());
         let [l1, l2, l3] = view.layers();
-        fill_weights(&mut self.w1, l1.weights());
+        fill_weights(&mut self.w1.0, l1.weights());
         fill(&mut self.b1, l1.bias());
-        fill_weights(&mut self.w2, l2.weights());
+        fill_weights(&mut self.w2.0, l2.weights());
         fill(&mut self.b2, l2.bias());
-        fill_weights(&mut self.w3, l3.weights());
+        fill_weights(&mut self.w3.0, l3.weights());
         fill(&mut self.b3, l3.bias());
         fill(&mut self.low, view.action_low());
         fill(&mut self.high, view.action_high());
@@ -249,9 +249,9 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
     /// row-major file; `None` if out of range.
     pub fn weight(&self, layer: usize, out: usize, input: usize) -> Option<f32> {
         let (flat, in_dim, out_dim) = match layer {
-            0 => (self.w1.as_flattened(), OBS, H1),
-            1 => (self.w2.as_flattened(), H1, H2),
-            2 => (self.w3.as_flattened(), H2, ACT),
+            0 => (self.w1.0.as_flattened(), OBS, H1),
+            1 => (self.w2.0.as_flattened(), H1, H2),
+            2 => (self.w3.0.as_flattened(), H2, ACT),
             _ => return None,
         };
         if out >= out_dim || input >= in_dim {
@@ -288,11 +288,11 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
         Self {
             offset: [0.0; OBS],
             scale: [1.0; OBS],
-            w1: [[0.0; OBS]; H1],
+            w1: Aligned([[0.0; OBS]; H1]),
             b1: [0.0; H1],
-            w2: [[0.0; H1]; H2],
+            w2: Aligned([[0.0; H1]; H2]),
             b2: [0.0; H2],
-            w3: [[0.0; H2]; ACT],
+            w3: Aligned([[0.0; H2]; ACT]),
             b3: [0.0; ACT],
             low: [-1.0; ACT],
             high: [1.0; ACT],

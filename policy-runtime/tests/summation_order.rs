@@ -31,6 +31,26 @@ fn dot(w: &[f32], x: &[f32]) -> f32 {
     sum
 }
 
+/// The documented tanh: `1 - 2/(2^k·(1 + f·q(f)) + 1)` with `t = 2y·log2(e)` (y limited to
+/// ±10), `k = round(t)`, `f = t - k`, `q` in Estrin's scheme.
+fn tanh(y: f32) -> f32 {
+    const Q: [f32; 6] = [
+        std::f32::consts::LN_2,
+        0.240_226_5,
+        0.055_503_57,
+        0.009_618_083,
+        0.001_339_086_3,
+        0.000_154_531_63,
+    ];
+    let t = y.clamp(-10.0, 10.0) * (2.0 * std::f32::consts::LOG2_E);
+    let k = t.round_ties_even();
+    let f = t - k;
+    let f2 = f * f;
+    let f4 = f2 * f2;
+    let q = (Q[0] + Q[1] * f) + f2 * (Q[2] + Q[3] * f) + f4 * (Q[4] + Q[5] * f);
+    1.0 - 2.0 / ((1.0 + f * q) * 2f32.powi(k as i32) + 1.0)
+}
+
 /// The documented order in plain f32.
 fn forward(raw: &RawPolicy, obs: &[f32]) -> Vec<f32> {
     let mut x: Vec<f32> = obs.to_vec();
@@ -66,7 +86,7 @@ fn forward(raw: &RawPolicy, obs: &[f32]) -> Vec<f32> {
     x.iter()
         .zip(raw.low.iter().zip(&raw.high))
         .map(|(&y, (&lo, &hi))| {
-            let t = 1.0 - 2.0 / (libm::expf(2.0 * y) + 1.0);
+            let t = tanh(y);
             let v = (0.5 * lo + 0.5 * hi) + (0.5 * hi - 0.5 * lo) * t;
             v.max(lo).min(hi)
         })
