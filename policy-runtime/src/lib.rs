@@ -19,14 +19,16 @@
 //! ## Numerics
 //!
 //! Every output of a layer is summed in an order fixed by the layer's shape alone (see
-//! `inference.rs`), and tanh is `1 - 2/(exp(2y) + 1)` with `libm::expf` (max abs error
-//! 1.8e-7), so the same weights give bit-identical actions on every target and build
-//! (checked on x86-64 SSE2 and AVX-512 by `tests/summation_order.rs`). Actions agree with
-//! an f64 implementation within 1e-5 (`tests/agreement.rs`). No fused multiply-add:
-//! `a * b + c` already compiles to one `vmla.f32` (rounded like separate multiply and add)
-//! on Cortex-M4F, while `libm::fmaf` compiles to a call of a software routine there (checked
-//! in the `thumbv7em` assembly), as it would on the default x86-64 target, and would break
-//! the bit-identity.
+//! `inference.rs`), and tanh is `1 - 2/(2^t + 1)` with `t = 2y·log2(e)` and `2^t` computed
+//! in f32 from the exponent bits and a degree-6 polynomial (max abs error 1.9e-7, no call,
+//! no table, no branch), so the same weights give bit-identical actions on every target and
+//! build (checked on x86-64 SSE2 and AVX-512 by `tests/summation_order.rs`, and against the
+//! Cortex-M4F firmware by the workspace's HIL tests). Actions agree with an f64
+//! implementation within 1e-5 (`tests/agreement.rs`). No fused multiply-add: `a * b + c`
+//! already compiles to one `vmla.f32` (rounded like separate multiply and add) on
+//! Cortex-M4F, while a software `fmaf` (libm's) is a call of a software routine there
+//! (checked in the `thumbv7em` assembly), as it would be on the default x86-64 target, and
+//! would break the bit-identity.
 //!
 //! ## Memory and code size (Cortex-M4F)
 //!
@@ -34,10 +36,10 @@
 //!
 //! | | 3-64-64-1 | 3-256-256-1 |
 //! |---|---|---|
-//! | `size_of::<Policy>()` (flash in a `static`, RAM when loaded) | 17,968 B | 268,336 B |
+//! | `size_of::<Policy>()` (flash in a `static`, RAM when loaded; weights 64-byte aligned) | 17,984 B | 268,352 B |
 //! | activations of one [`Policy::act`] (`OBS + H1 + H2 + 2·ACT` f32) | 532 B | 2,068 B |
-//! | stack of one [`Policy::act`] (frame incl. activations + callees) | 648 B | 2,192 B |
-//! | `.text` of the inference path | 2,962 B | 2,906 B |
+//! | stack of one [`Policy::act`] (frame incl. activations + callees) | 640 B | 2,192 B |
+//! | `.text` of the inference path | 2,642 B | 2,606 B |
 //! | `.text` of [`Policy::load`] (decode + validate), + 1 KiB CRC table | 7,572 B | |
 //! | stack of [`Policy::load`] | about 0.6 KB | |
 //!
@@ -46,8 +48,8 @@
 //!
 //! The inner loop of the 64x64 layer is 2.28 instructions per multiply-add (`vldr` +
 //! `vmla.f32`, no call; static count of the loop body in the disassembly). In the firmware
-//! on QEMU (`cargo run --release -p hil -- bench`), one inference takes 11,517 instructions
-//! for 3-64-64-1 (2.65 per multiply-add) and 160,054 for 3-256-256-1 (2.40); the firmware
+//! on QEMU (`cargo run --release -p hil -- bench`), one inference takes 11,493 instructions
+//! for 3-64-64-1 (2.64 per multiply-add) and 160,048 for 3-256-256-1 (2.40); the firmware
 //! measures 624 B and 2,192 B of inference stack.
 //!
 //! ```
