@@ -188,59 +188,57 @@ fn bench_shape<const O: usize, const H1: usize, const H2: usize, const A: usize>
     });
 }
 
-/// One multiply-add step on 16 lanes (separate multiply and add, as the runtime computes).
+/// Lanes of the widest vector register of the build.
+#[cfg(target_feature = "avx512f")]
+const VECTOR_LANES: usize = 16;
+/// Lanes of the widest vector register of the build.
+#[cfg(all(not(target_feature = "avx512f"), target_feature = "avx"))]
+const VECTOR_LANES: usize = 8;
+/// Lanes of the widest vector register of the build.
+#[cfg(not(any(target_feature = "avx512f", target_feature = "avx")))]
+const VECTOR_LANES: usize = 4;
+
+/// One multiply-add step on one vector register (separate multiply and add, as the runtime
+/// computes).
 #[inline(always)]
-fn step(v: [f32; 16], m: f32, a: f32) -> [f32; 16] {
+fn step(v: [f32; VECTOR_LANES], m: f32, a: f32) -> [f32; VECTOR_LANES] {
     v.map(|x| x * m + a)
 }
 
-/// The machine's multiply-add peak on one core, measured: 16 independent chains of 16-lane
-/// `v = v * m + a` (enough chains to hide the multiply and add latencies), each held in
-/// registers and vectorised by the compiler to the widest registers of the build. Returns
-/// the best of 5 runs in FLOP/s (2 per multiply-add).
-fn peak_flops() -> f64 {
-    let (m, a) = (black_box(0.999_f32), black_box(1e-3_f32));
-    let iters = 5_000_000u64;
-    let mut best = 0.0f64;
-    for _ in 0..5 {
-        let z = black_box([0.0f32; 16]);
-        let (mut c0, mut c1, mut c2, mut c3, mut c4, mut c5, mut c6, mut c7) =
-            (z, z, z, z, z, z, z, z);
-        let (mut c8, mut c9, mut c10, mut c11, mut c12, mut c13, mut c14, mut c15) =
-            (z, z, z, z, z, z, z, z);
-        let start = Instant::now();
-        for _ in 0..iters {
-            (c0, c1, c2, c3) = (
-                step(c0, m, a),
-                step(c1, m, a),
-                step(c2, m, a),
-                step(c3, m, a),
-            );
-            (c4, c5, c6, c7) = (
-                step(c4, m, a),
-                step(c5, m, a),
-                step(c6, m, a),
-                step(c7, m, a),
-            );
-            (c8, c9, c10, c11) = (
-                step(c8, m, a),
-                step(c9, m, a),
-                step(c10, m, a),
-                step(c11, m, a),
-            );
-            (c12, c13, c14, c15) = (
-                step(c12, m, a),
-                step(c13, m, a),
-                step(c14, m, a),
-                step(c15, m, a),
-            );
+/// Best of 5 runs of independent chains `v = v * m + a`, one vector register each, in FLOP/s.
+macro_rules! peak_of_chains {
+    ($($c:ident),+) => {{
+        let chains = [$(stringify!($c)),+].len();
+        let (m, a) = (black_box(0.999_f32), black_box(1e-3_f32));
+        let iters = 5_000_000u64;
+        let mut best = 0.0f64;
+        for _ in 0..5 {
+            let z = black_box([0.0f32; VECTOR_LANES]);
+            $(let mut $c = z;)+
+            let start = Instant::now();
+            for _ in 0..iters {
+                $($c = step($c, m, a);)+
+            }
+            let secs = start.elapsed().as_secs_f64();
+            black_box(($($c,)+));
+            best = best.max(2.0 * (iters as usize * chains * VECTOR_LANES) as f64 / secs);
         }
-        let secs = start.elapsed().as_secs_f64();
-        black_box((c0, c1, c2, c3, c4, c5, c6, c7));
-        black_box((c8, c9, c10, c11, c12, c13, c14, c15));
-        best = best.max(2.0 * (iters * 16 * 16) as f64 / secs);
+        best
+    }};
+}
+
+/// The machine's multiply-add peak on one core, measured: independent chains of
+/// `v = v * m + a` on the widest vector registers of the build, enough of them to hide the
+/// multiply and add latencies and few enough to stay in registers (16 of the 32 AVX-512
+/// registers; 14 of the 16 SSE/AVX registers). In FLOP/s (2 per multiply-add).
+fn peak_flops() -> f64 {
+    if VECTOR_LANES == 16 {
+        peak_of_chains!(
+            c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15
+        )
+    } else {
+        peak_of_chains!(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13)
     }
-    best
 }
 
 fn main() {

@@ -13,8 +13,9 @@
 //! block width is tuned per target.
 
 /// A weight matrix aligned to a 64-byte cache line, so that wide vector loads (a 512-bit
-/// load is a whole line) never straddle two lines. Without it an AVX-512 inference of
-/// 3-64-64-1 was ~25% slower (boxed policy, 16-byte aligned by the allocator).
+/// load is a whole line) never straddle two lines. Measured on AVX-512 (back-to-back
+/// 3-64-64-1, boxed policy): 236 cycles per inference aligned; 236 to 324 cycles unaligned,
+/// depending on where the allocator placed the policy. Costs < 64 bytes per matrix.
 #[derive(Clone, Copy)]
 #[repr(C, align(64))]
 pub(crate) struct Aligned<T>(pub(crate) T);
