@@ -96,10 +96,7 @@ pub struct Pendulum {
     params: PendulumParams,
     state: Vector2<f64>,
     steps: usize,
-    action_low: [f32; 1],
-    action_high: [f32; 1],
-    observation_low: [f32; 3],
-    observation_high: [f32; 3],
+    spaces: Spaces,
 }
 
 impl Default for Pendulum {
@@ -112,14 +109,10 @@ impl Pendulum {
     /// Builds a pendulum after validating `params`.
     pub fn new(params: PendulumParams) -> Result<Self, ParamError> {
         params.validate()?;
-        let (u, w) = (params.max_torque as f32, params.max_speed as f32);
         Ok(Self {
             state: Vector2::new(PI, 0.0),
             steps: 0,
-            action_low: [-u],
-            action_high: [u],
-            observation_low: [-1.0, -1.0, -w],
-            observation_high: [1.0, 1.0, w],
+            spaces: Spaces::new(params.max_torque, params.max_speed),
             params,
         })
     }
@@ -223,46 +216,80 @@ pub(crate) fn read_action(action: &[f32]) -> f64 {
     f64::from(action[0])
 }
 
-impl Environment for Pendulum {
-    fn observation_dim(&self) -> usize {
-        3
-    }
-    fn action_dim(&self) -> usize {
-        1
-    }
-    fn action_low(&self) -> &[f32] {
-        &self.action_low
-    }
-    fn action_high(&self) -> &[f32] {
-        &self.action_high
-    }
-    fn observation_low(&self) -> &[f32] {
-        &self.observation_low
-    }
-    fn observation_high(&self) -> &[f32] {
-        &self.observation_high
-    }
-    fn max_episode_steps(&self) -> usize {
-        self.params.max_episode_steps
-    }
-    /// See [`Pendulum::reset_seeded`].
-    ///
-    /// # Panics
-    /// If `obs.len() != 3`.
-    fn reset(&mut self, seed: u64, obs: &mut [f32]) {
-        let o = self.reset_seeded(seed);
-        write_obs(obs, o);
-    }
-    /// See [`Pendulum::step_torque`].
-    ///
-    /// # Panics
-    /// If `action.len() != 1` or `obs.len() != 3`.
-    fn step(&mut self, action: &[f32], obs: &mut [f32]) -> StepResult {
-        let r = self.step_torque(read_action(action));
-        write_obs(obs, self.observation());
-        r
+/// The bounds of a pendulum model's spaces: torque in `[-u, u]`, observation
+/// `[cos θ, sin θ, θ̇]` in `[-1, 1] × [-1, 1] × [-w, w]`.
+#[derive(Debug, Clone)]
+pub(crate) struct Spaces {
+    pub(crate) action_low: [f32; 1],
+    pub(crate) action_high: [f32; 1],
+    pub(crate) observation_low: [f32; 3],
+    pub(crate) observation_high: [f32; 3],
+}
+
+impl Spaces {
+    /// Bounds for torque limit `max_torque` (N·m) and velocity bound `max_speed` (rad/s).
+    pub(crate) fn new(max_torque: f64, max_speed: f64) -> Self {
+        let (u, w) = (max_torque as f32, max_speed as f32);
+        Self {
+            action_low: [-u],
+            action_high: [u],
+            observation_low: [-1.0, -1.0, -w],
+            observation_high: [1.0, 1.0, w],
+        }
     }
 }
+
+/// Implements [`Environment`] for a pendulum model (one source for both models). The type
+/// needs a `spaces: Spaces` field, `params.max_episode_steps`, and the methods
+/// `reset_seeded(seed) -> [f32; 3]`, `step_torque(u) -> StepResult` and
+/// `observation() -> [f32; 3]`.
+macro_rules! impl_pendulum_environment {
+    ($ty:ty) => {
+        impl Environment for $ty {
+            fn observation_dim(&self) -> usize {
+                3
+            }
+            fn action_dim(&self) -> usize {
+                1
+            }
+            fn action_low(&self) -> &[f32] {
+                &self.spaces.action_low
+            }
+            fn action_high(&self) -> &[f32] {
+                &self.spaces.action_high
+            }
+            fn observation_low(&self) -> &[f32] {
+                &self.spaces.observation_low
+            }
+            fn observation_high(&self) -> &[f32] {
+                &self.spaces.observation_high
+            }
+            fn max_episode_steps(&self) -> usize {
+                self.params.max_episode_steps
+            }
+            /// Starts an episode from the seed (see the model's `reset_seeded`).
+            ///
+            /// # Panics
+            /// If `obs.len() != 3`.
+            fn reset(&mut self, seed: u64, obs: &mut [f32]) {
+                let o = self.reset_seeded(seed);
+                $crate::pendulum::write_obs(obs, o);
+            }
+            /// One control period (see the model's `step_torque`).
+            ///
+            /// # Panics
+            /// If `action.len() != 1` or `obs.len() != 3`.
+            fn step(&mut self, action: &[f32], obs: &mut [f32]) -> StepResult {
+                let r = self.step_torque($crate::pendulum::read_action(action));
+                $crate::pendulum::write_obs(obs, self.observation());
+                r
+            }
+        }
+    };
+}
+pub(crate) use impl_pendulum_environment;
+
+impl_pendulum_environment!(Pendulum);
 
 #[cfg(test)]
 mod tests {

@@ -45,7 +45,7 @@ pub use params::{HiFiParams, Imperfections, MAX_DELAY_STEPS, MAX_SUBSTEPS, Scale
 use crate::angle::wrap_angle;
 use crate::env::{Environment, StepResult};
 use crate::error::ParamError;
-use crate::pendulum::{initial_state, read_action, write_obs};
+use crate::pendulum::{Spaces, impl_pendulum_environment, initial_state};
 use actuator::Actuator;
 use sensor::Sensor;
 
@@ -111,10 +111,7 @@ pub struct HiFiPendulum {
     actuator: Actuator,
     sensor: Sensor,
     last_obs: [f32; 3],
-    action_low: [f32; 1],
-    action_high: [f32; 1],
-    observation_low: [f32; 3],
-    observation_high: [f32; 3],
+    spaces: Spaces,
 }
 
 impl Default for HiFiPendulum {
@@ -147,7 +144,6 @@ impl HiFiPendulum {
             length: params.length,
             damping: params.damping,
         };
-        let (u, w) = (params.max_torque as f32, params.velocity_range as f32);
         let mut plant = Self {
             coeffs: Coefficients::new(&params, &physics),
             physics,
@@ -159,10 +155,7 @@ impl HiFiPendulum {
             actuator,
             sensor,
             last_obs: [0.0; 3],
-            action_low: [-u],
-            action_high: [u],
-            observation_low: [-1.0, -1.0, -w],
-            observation_high: [1.0, 1.0, w],
+            spaces: Spaces::new(params.max_torque, params.velocity_range),
             params,
         };
         plant.actuator.reset();
@@ -282,43 +275,4 @@ impl HiFiPendulum {
     }
 }
 
-impl Environment for HiFiPendulum {
-    fn observation_dim(&self) -> usize {
-        3
-    }
-    fn action_dim(&self) -> usize {
-        1
-    }
-    fn action_low(&self) -> &[f32] {
-        &self.action_low
-    }
-    fn action_high(&self) -> &[f32] {
-        &self.action_high
-    }
-    fn observation_low(&self) -> &[f32] {
-        &self.observation_low
-    }
-    fn observation_high(&self) -> &[f32] {
-        &self.observation_high
-    }
-    fn max_episode_steps(&self) -> usize {
-        self.params.max_episode_steps
-    }
-    /// See [`HiFiPendulum::reset_seeded`].
-    ///
-    /// # Panics
-    /// If `obs.len() != 3`.
-    fn reset(&mut self, seed: u64, obs: &mut [f32]) {
-        let o = self.reset_seeded(seed);
-        write_obs(obs, o);
-    }
-    /// See [`HiFiPendulum::step_torque`].
-    ///
-    /// # Panics
-    /// If `action.len() != 1` or `obs.len() != 3`.
-    fn step(&mut self, action: &[f32], obs: &mut [f32]) -> StepResult {
-        let r = self.step_torque(read_action(action));
-        write_obs(obs, self.last_obs);
-        r
-    }
-}
+impl_pendulum_environment!(HiFiPendulum);
