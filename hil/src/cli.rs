@@ -15,8 +15,10 @@ use crate::policy_file::{self, Dims};
 use crate::reference::{host_policy, host_return};
 use crate::report::{self, Spread};
 use crate::session::{Session, SessionConfig};
+use crate::transport::{DEFAULT_BAUD, SerialSettings};
 
-/// Hardware-in-the-loop host: builds the firmware, runs it in QEMU against the simulated plant.
+/// Hardware-in-the-loop host: builds the firmware, runs it in QEMU (or talks to a real board on a
+/// serial port) against the simulated plant.
 #[derive(Debug, Parser)]
 #[command(name = "hil", version)]
 struct Cli {
@@ -26,7 +28,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Cmd {
-    /// Run the closed loop: the board (QEMU) controls the simulated plant over the serial link.
+    /// Run the closed loop: the board (QEMU, or a real board with --serial) controls the
+    /// simulated plant over the serial link.
     Run(RunArgs),
     /// Instructions per inference, instructions per multiply-add, flash/RAM use.
     Bench {
@@ -69,9 +72,17 @@ enum Cmd {
 
 #[derive(Debug, clap::Args)]
 struct RunArgs {
-    /// Policy file to embed (default: the shipped policy).
+    /// Policy file to embed (default: the shipped policy). With --serial, the policy the board
+    /// was flashed with: the host computes the reference actions and the expected hash from it.
     #[arg(long)]
     policy: Option<PathBuf>,
+    /// Talk to a board that is already running, flashed with the same policy, on this serial
+    /// port (e.g. /dev/ttyACM0), instead of building the firmware and starting QEMU.
+    #[arg(long, value_name = "PATH")]
+    serial: Option<String>,
+    /// Baud rate of the --serial port (raw, 8N1; the firmware uses 115200).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_BAUD, requires = "serial")]
+    baud: u32,
     /// Plant simulated on the host.
     #[arg(long, value_enum, default_value_t = PlantKind::Reference)]
     plant: PlantKind,
@@ -100,7 +111,7 @@ struct RunArgs {
     /// (otherwise observations are retransmitted until answered).
     #[arg(long)]
     hold_on_loss: bool,
-    /// Kill QEMU after this many seconds.
+    /// Kill QEMU after this many seconds (ignored with --serial).
     #[arg(long, default_value_t = 600)]
     timeout: u64,
     /// Output folder for trajectory.csv and trajectory.png.
@@ -122,9 +133,23 @@ pub fn parse_dims(s: &str) -> Result<Dims, String> {
     }
 }
 
-/// Runs the command line.
+/// Runs the command line of this process.
 pub fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    execute(Cli::parse())
+}
+
+/// Runs a command line given as arguments (the first is the program name), e.g.
+/// `["hil", "run", "--serial", "/dev/ttyACM0", "--episodes", "2"]`; a usage error is returned,
+/// not printed.
+pub fn main_from<I, T>(args: I) -> anyhow::Result<()>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    execute(Cli::try_parse_from(args)?)
+}
+
+fn execute(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Cmd::Run(args) => run(args)?,
         Cmd::Bench {
@@ -160,8 +185,11 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
         cut_after: a.cut_after,
     };
     faults.validate()?;
+    let serial = a.serial.map(|path| SerialSettings { path, baud: a.baud });
+    if let Some(s) = &serial {
+        s.validate()?;
+    }
     let mut host = host_policy(&bytes)?;
-    let image = firmware::build(&FirmwareConfig::new(&policy))?;
     let config = SessionConfig {
         faults,
         seed: a.seed,
@@ -170,10 +198,14 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
         qemu_limit: Duration::from_secs(a.timeout),
         ..SessionConfig::default()
     };
-    let mut session = Session::start(&image, config)?;
+    let mut session = match &serial {
+        // The board was flashed already: only the expected hash is needed.
+        Some(s) => Session::open_serial(s, hil_protocol::policy_hash(&bytes), config)?,
+        None => Session::start(&firmware::build(&FirmwareConfig::new(&policy))?, config)?,
+    };
     let h = *session.hello();
     println!(
-        "board: policy {}-{}-{}-{} hash {:016x}, period {} us, watchdog {} us, inference stack {} B (QEMU pid {})",
+        "board: policy {}-{}-{}-{} hash {:016x}, period {} us, watchdog {} us, inference stack {} B ({})",
         h.obs_dim,
         h.hidden[0],
         h.hidden[1],
@@ -182,7 +214,7 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
         h.control_period_us,
         h.watchdog_us,
         h.inference_stack,
-        session.pid()
+        session.board().describe()
     );
     let mut plant = a.plant.build()?;
     let mut ref_plant = a.plant.build()?;

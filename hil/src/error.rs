@@ -19,6 +19,17 @@ pub enum HilError {
     /// `qemu-system-arm` could not be started or exited early.
     #[error("QEMU: {0}")]
     Qemu(String),
+    /// A serial port could not be opened or configured.
+    #[error("serial port {port}: {message}")]
+    Serial {
+        /// The device path.
+        port: String,
+        /// What went wrong, with the likely cause.
+        message: String,
+    },
+    /// The other end closed the link (QEMU exited, the adapter was unplugged, ...).
+    #[error("the board closed the link ({0})")]
+    LinkClosed(String),
     /// A policy file is invalid.
     #[error("invalid policy file: {0}")]
     Policy(String),

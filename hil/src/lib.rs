@@ -2,7 +2,8 @@
 //!
 //! The board (the `firmware/` image in QEMU's `netduinoplus2`, or a real STM32F4) runs the
 //! policy; this crate builds the image ([`firmware`]), starts QEMU with its serial port on a
-//! Unix socket ([`qemu`]), runs the plant ([`plant`]) in lockstep with the board
+//! Unix socket or a pseudo-terminal ([`qemu`]) — or opens the serial port of a board that is
+//! already running ([`transport`]) — runs the plant ([`plant`]) in lockstep with the board
 //! ([`session`]), and reports returns, link latency, on-board instructions per inference and
 //! link faults ([`report`]). [`bench`] measures inference cost and image size.
 
@@ -17,5 +18,6 @@ pub mod qemu;
 pub mod reference;
 pub mod report;
 pub mod session;
+pub mod transport;
 
 pub use error::HilError;

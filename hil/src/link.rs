@@ -1,8 +1,6 @@
 //! The host end of the serial link: framing, timeouts and fault injection.
 
 use std::collections::VecDeque;
-use std::io::{ErrorKind, Read, Write};
-use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
 use hil_protocol::{BoardMsg, FrameDecoder, HostMsg, MAX_FRAME, encode_frame};
@@ -10,6 +8,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::HilError;
+use crate::transport::Transport;
 
 /// Faults injected on the link, in both directions.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -61,10 +60,10 @@ pub struct LinkCounters {
     pub corrupt_in: u64,
 }
 
-/// Framed, fault-injecting link over the QEMU socket.
+/// Framed, fault-injecting link over a [`Transport`] (QEMU's Unix socket or a serial port).
 #[derive(Debug)]
 pub struct Link {
-    stream: UnixStream,
+    transport: Box<dyn Transport>,
     decoder: FrameDecoder,
     inbox: VecDeque<BoardMsg>,
     faults: Faults,
@@ -73,11 +72,15 @@ pub struct Link {
 }
 
 impl Link {
-    /// Wraps `stream`; injection decisions come from an RNG seeded with `seed`.
-    pub fn new(stream: UnixStream, faults: Faults, seed: u64) -> Result<Self, HilError> {
+    /// Wraps `transport`; injection decisions come from an RNG seeded with `seed`.
+    pub fn new(
+        transport: impl Transport + 'static,
+        faults: Faults,
+        seed: u64,
+    ) -> Result<Self, HilError> {
         faults.validate()?;
         Ok(Self {
-            stream,
+            transport: Box::new(transport),
             decoder: FrameDecoder::new(),
             inbox: VecDeque::new(),
             faults,
@@ -91,6 +94,11 @@ impl Link {
         faults.validate()?;
         self.faults = faults;
         Ok(())
+    }
+
+    /// What the link runs over (for messages).
+    pub fn describe(&self) -> String {
+        self.transport.describe()
     }
 
     /// The host end's counters.
@@ -120,9 +128,9 @@ impl Link {
         }
         let frame = &mut buf[..n];
         self.corrupt(frame);
-        self.stream
-            .write_all(frame)
-            .map_err(|e| HilError::io("writing to the link", e))?;
+        self.transport
+            .write_bytes(frame)
+            .map_err(|e| HilError::io(format!("writing to the link ({})", self.describe()), e))?;
         self.counters.sent += 1;
         Ok(())
     }
@@ -138,18 +146,17 @@ impl Link {
                 return Ok(None);
             }
             let wait = (deadline - now).max(Duration::from_micros(50));
-            self.stream
-                .set_read_timeout(Some(wait))
-                .map_err(|e| HilError::io("setting the link timeout", e))?;
             let mut buf = [0u8; 256];
-            let n = match self.stream.read(&mut buf) {
-                Ok(0) => return Err(HilError::Qemu("the board closed the link".into())),
-                Ok(n) => n,
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                    return Ok(None);
+            let n = match self.transport.read_with_timeout(&mut buf, wait) {
+                Ok(None) => return Ok(None),
+                Ok(Some(0)) => return Err(HilError::LinkClosed(self.describe())),
+                Ok(Some(n)) => n,
+                Err(e) => {
+                    return Err(HilError::io(
+                        format!("reading from the link ({})", self.describe()),
+                        e,
+                    ));
                 }
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => return Err(HilError::io("reading from the link", e)),
             };
             let bytes = &mut buf[..n];
             self.corrupt(bytes);
@@ -176,6 +183,8 @@ impl Link {
 mod tests {
     use super::*;
     use hil_protocol::{Action, InferenceStatus};
+    use std::io::Write;
+    use std::os::unix::net::UnixStream;
 
     fn action(seq: u32) -> BoardMsg {
         BoardMsg::Action(Action {

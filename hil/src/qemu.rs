@@ -1,4 +1,6 @@
-//! Running the firmware image in QEMU (`netduinoplus2`) with its USART1 on a Unix socket.
+//! Running the firmware image in QEMU (`netduinoplus2`) with its USART1 on a Unix socket
+//! ([`Qemu::start`]) or on a pseudo-terminal ([`Qemu::start_pty`], which the host then opens
+//! as a serial port, exactly as it would a real board's `/dev/ttyACM0`).
 //!
 //! Every QEMU process is started with a time limit: a guard thread kills it by its PID when
 //! the limit passes, and dropping [`Qemu`] kills it by its PID too.
@@ -28,6 +30,23 @@ pub fn available() -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// How QEMU's USART1 reaches the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wiring {
+    /// A Unix socket the host listens on (`-chardev socket`); the host end is a [`UnixStream`].
+    UnixSocket,
+    /// A pseudo-terminal (`-serial pty`); the host opens its slave end, `/dev/pts/N`, as a
+    /// serial port.
+    Pty,
+}
+
+/// The host end of QEMU's serial link.
+#[derive(Debug)]
+enum HostEnd {
+    Socket(UnixStream),
+    Pty(PathBuf),
+}
+
 /// A running QEMU process and the host end of its serial link.
 #[derive(Debug)]
 pub struct Qemu {
@@ -36,7 +55,18 @@ pub struct Qemu {
     stop_guard: Option<Sender<()>>,
     timed_out: Arc<AtomicBool>,
     dir: tempfile::TempDir,
-    stream: UnixStream,
+    end: HostEnd,
+}
+
+/// The pseudo-terminal QEMU announces on its output
+/// (`char device redirected to /dev/pts/N (label serial0)`), if the line is there.
+pub fn parse_pty_line(output: &str) -> Option<PathBuf> {
+    const MARK: &str = "char device redirected to ";
+    output.lines().find_map(|line| {
+        let rest = &line[line.find(MARK)? + MARK.len()..];
+        let path = rest.split_whitespace().next()?;
+        path.starts_with('/').then(|| PathBuf::from(path))
+    })
 }
 
 fn kill(child: &Mutex<Child>) {
@@ -52,27 +82,51 @@ impl Qemu {
     /// Starts QEMU on `elf` with the serial link on a fresh Unix socket, waits for it to
     /// connect, and arms a guard that kills it after `limit`.
     pub fn start(elf: &Path, limit: Duration) -> Result<Self, HilError> {
+        Self::start_with(elf, limit, Wiring::UnixSocket)
+    }
+
+    /// Starts QEMU on `elf` with the serial link on a pseudo-terminal, waits (at most 20 s, or
+    /// `limit`) until QEMU reports which one, and arms a guard that kills it after `limit`.
+    /// Open [`Qemu::pty`] with [`SerialTransport`](crate::transport::SerialTransport).
+    pub fn start_pty(elf: &Path, limit: Duration) -> Result<Self, HilError> {
+        Self::start_with(elf, limit, Wiring::Pty)
+    }
+
+    /// Starts QEMU on `elf` with its serial link wired as `wiring` (see [`Qemu::start`] and
+    /// [`Qemu::start_pty`]).
+    pub fn start_with(elf: &Path, limit: Duration, wiring: Wiring) -> Result<Self, HilError> {
         let dir = tempfile::Builder::new()
             .prefix("hil-qemu-")
             .tempdir()
             .map_err(|e| HilError::io("creating a temporary folder for the QEMU socket", e))?;
         let sock = dir.path().join("link.sock");
-        let listener =
-            UnixListener::bind(&sock).map_err(|e| HilError::io("binding the link socket", e))?;
-        listener
-            .set_nonblocking(true)
-            .map_err(|e| HilError::io("configuring the link socket", e))?;
+        let listener = match wiring {
+            Wiring::UnixSocket => {
+                let l = UnixListener::bind(&sock)
+                    .map_err(|e| HilError::io("binding the link socket", e))?;
+                l.set_nonblocking(true)
+                    .map_err(|e| HilError::io("configuring the link socket", e))?;
+                Some(l)
+            }
+            Wiring::Pty => None,
+        };
         let log = |name: &str| -> Result<File, HilError> {
             File::create(dir.path().join(name))
                 .map_err(|e| HilError::io(format!("creating QEMU log {name}"), e))
         };
-        let child = Command::new(QEMU)
-            .args(["-M", "netduinoplus2", "-nographic", "-monitor", "none"])
+        let mut cmd = Command::new(QEMU);
+        cmd.args(["-M", "netduinoplus2", "-nographic", "-monitor", "none"])
             .args(["-icount", "shift=0"])
-            .args(["-semihosting-config", "enable=on,target=native"])
-            .arg("-chardev")
-            .arg(format!("socket,id=s0,path={}", sock.display()))
-            .args(["-serial", "chardev:s0", "-kernel"])
+            .args(["-semihosting-config", "enable=on,target=native"]);
+        match wiring {
+            Wiring::UnixSocket => cmd
+                .arg("-chardev")
+                .arg(format!("socket,id=s0,path={}", sock.display()))
+                .args(["-serial", "chardev:s0"]),
+            Wiring::Pty => cmd.args(["-serial", "pty"]),
+        };
+        let child = cmd
+            .arg("-kernel")
             .arg(elf)
             .stdin(Stdio::null())
             .stdout(log("stdout.log")?)
@@ -98,29 +152,50 @@ impl Qemu {
 
         let mut qemu_guard = KillOnError(Some(Arc::clone(&child)));
         let deadline = Instant::now() + Duration::from_secs(20).min(limit);
-        let stream = loop {
-            match listener.accept() {
-                Ok((s, _)) => break s,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(HilError::io("accepting QEMU's connection", e)),
+        let end = loop {
+            match &listener {
+                Some(l) => match l.accept() {
+                    Ok((s, _)) => {
+                        s.set_nonblocking(false)
+                            .map_err(|e| HilError::io("configuring the link stream", e))?;
+                        break HostEnd::Socket(s);
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(e) => return Err(HilError::io("accepting QEMU's connection", e)),
+                },
+                None => {
+                    let said = format!(
+                        "{}{}",
+                        read_log(dir.path(), "stdout.log"),
+                        read_log(dir.path(), "stderr.log")
+                    );
+                    if let Some(p) = parse_pty_line(&said) {
+                        break HostEnd::Pty(p);
+                    }
+                }
             }
             let exited = child.lock().unwrap_or_else(|e| e.into_inner()).try_wait();
             if let Ok(Some(status)) = exited {
                 return Err(HilError::Qemu(format!(
-                    "exited with {status} before connecting: {}",
+                    "exited with {status} before {}: {}",
+                    match wiring {
+                        Wiring::UnixSocket => "connecting",
+                        Wiring::Pty => "reporting its pseudo-terminal",
+                    },
                     read_log(dir.path(), "stderr.log")
                 )));
             }
             if Instant::now() > deadline {
-                return Err(HilError::Qemu(
-                    "did not connect to the link socket in time".into(),
-                ));
+                return Err(HilError::Qemu(match wiring {
+                    Wiring::UnixSocket => "did not connect to the link socket in time".into(),
+                    Wiring::Pty => format!(
+                        "did not report its pseudo-terminal (\"char device redirected to ...\") in time; it said: {}",
+                        read_log(dir.path(), "stderr.log")
+                    ),
+                }));
             }
             thread::sleep(Duration::from_millis(5));
         };
-        stream
-            .set_nonblocking(false)
-            .map_err(|e| HilError::io("configuring the link stream", e))?;
         qemu_guard.0 = None;
         Ok(Self {
             child,
@@ -128,7 +203,7 @@ impl Qemu {
             stop_guard: Some(stop_tx),
             timed_out,
             dir,
-            stream,
+            end,
         })
     }
 
@@ -137,9 +212,21 @@ impl Qemu {
         self.pid
     }
 
-    /// The host end of the serial link.
-    pub fn stream(&self) -> &UnixStream {
-        &self.stream
+    /// The host end of the serial link when it is a Unix socket ([`Wiring::UnixSocket`]).
+    pub fn stream(&self) -> Option<&UnixStream> {
+        match &self.end {
+            HostEnd::Socket(s) => Some(s),
+            HostEnd::Pty(_) => None,
+        }
+    }
+
+    /// The pseudo-terminal (slave end, `/dev/pts/N`) of the serial link when it is one
+    /// ([`Wiring::Pty`]).
+    pub fn pty(&self) -> Option<&Path> {
+        match &self.end {
+            HostEnd::Socket(_) => None,
+            HostEnd::Pty(p) => Some(p),
+        }
     }
 
     /// `true` once the time limit has killed QEMU.
@@ -204,4 +291,22 @@ impl Drop for KillOnError {
 
 fn read_log(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(PathBuf::from(dir).join(name)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pty_line_is_parsed_from_qemu_output() {
+        let out =
+            "qemu-system-arm: warning: x\nchar device redirected to /dev/pts/7 (label serial0)\n";
+        assert_eq!(parse_pty_line(out), Some(PathBuf::from("/dev/pts/7")));
+        assert_eq!(
+            parse_pty_line("char device redirected to /dev/pts/12"),
+            Some(PathBuf::from("/dev/pts/12"))
+        );
+        assert_eq!(parse_pty_line("char device redirected to "), None);
+        assert_eq!(parse_pty_line("nothing here\n"), None);
+    }
 }

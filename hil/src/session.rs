@@ -1,4 +1,5 @@
-//! A HIL session: one QEMU process, the link, and episodes run in lockstep with the board.
+//! A HIL session: the board (a QEMU process this session starts, or a board already running
+//! behind a serial port), the link, and episodes run in lockstep with the board.
 
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,7 @@ use crate::firmware::Image;
 use crate::link::{Faults, Link, LinkCounters};
 use crate::plant::Plant;
 use crate::qemu::Qemu;
+use crate::transport::{SerialSettings, SerialTransport};
 
 /// Host-side settings of a session.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,7 +29,7 @@ pub struct SessionConfig {
     /// Pace steps at the board's control period in wall-clock time (otherwise as fast as the
     /// board answers: the plant and the board stay in lockstep either way).
     pub realtime: bool,
-    /// QEMU is killed after this long, whatever happens.
+    /// QEMU is killed after this long, whatever happens (unused for a board on a serial port).
     pub qemu_limit: Duration,
     /// Lost-step mode: send each observation once; if its action does not come back within
     /// `retransmit`, the step is lost and the plant keeps the previous command (zero-order
@@ -128,10 +130,41 @@ pub struct Episode {
     pub cut: Option<CutReport>,
 }
 
+/// Where the board of a session runs.
+#[derive(Debug)]
+pub enum Board {
+    /// A QEMU process started by [`Session::start`]; it is killed when the session ends.
+    Qemu(Qemu),
+    /// A board that was already running behind a serial port ([`Session::open_serial`]).
+    Serial(SerialSettings),
+}
+
+impl Board {
+    /// A clause for error messages: what the board printed outside the link (QEMU's
+    /// semihosting output and errors), or why there is nothing to show for a serial board.
+    pub fn diagnostics(&self) -> String {
+        match self {
+            Board::Qemu(q) => format!("QEMU said: {}", q.output()),
+            Board::Serial(s) => format!(
+                "the board on serial port {} has no console output to show (serial boards report only over the link; check power, wiring TX/RX, the baud rate {} and that it was flashed with this policy)",
+                s.path, s.baud
+            ),
+        }
+    }
+
+    /// A short description: `QEMU pid N` or `serial port PATH at N baud`.
+    pub fn describe(&self) -> String {
+        match self {
+            Board::Qemu(q) => format!("QEMU pid {}", q.pid()),
+            Board::Serial(s) => format!("serial port {} at {} baud", s.path, s.baud),
+        }
+    }
+}
+
 /// A running session.
 #[derive(Debug)]
 pub struct Session {
-    qemu: Qemu,
+    board: Board,
     link: Link,
     hello: Hello,
     config: SessionConfig,
@@ -161,10 +194,40 @@ impl Session {
         let qemu = Qemu::start(&image.elf, config.qemu_limit)?;
         let stream = qemu
             .stream()
+            .ok_or_else(|| HilError::Qemu("the link is not on a Unix socket".into()))?
             .try_clone()
             .map_err(|e| HilError::io("cloning the link stream", e))?;
-        let mut link = Link::new(stream, Faults::default(), config.seed)?;
+        let link = Link::new(stream, Faults::default(), config.seed)?;
+        Self::handshake(Board::Qemu(qemu), link, image.policy_hash, config)
+    }
+
+    /// Opens the serial port of a board that is already running (flashed with the policy
+    /// whose [`hil_protocol::policy_hash`] is `policy_hash`), waits for its [`Hello`] (asking
+    /// with `Query` every 0.5 s, for 10 s) and checks its policy and protocol, as
+    /// [`Session::start`] does for QEMU. The port is opened raw, 8N1, at `serial.baud`.
+    pub fn open_serial(
+        serial: &SerialSettings,
+        policy_hash: u64,
+        config: SessionConfig,
+    ) -> Result<Self, HilError> {
+        config.faults.validate()?;
+        let port = SerialTransport::open(serial)?;
+        let link = Link::new(port, Faults::default(), config.seed)?;
+        Self::handshake(Board::Serial(serial.clone()), link, policy_hash, config)
+    }
+
+    /// Waits for the board's [`Hello`] on `link` and checks it against `policy_hash` and
+    /// [`PROTOCOL_VERSION`].
+    fn handshake(
+        board: Board,
+        mut link: Link,
+        policy_hash: u64,
+        config: SessionConfig,
+    ) -> Result<Self, HilError> {
         let deadline = Instant::now() + Duration::from_secs(10);
+        // A board that was already running announced itself long ago: the first `Query`
+        // (after 0.5 s of silence) asks again. Not sooner, so that a board that is just
+        // starting does not answer twice.
         let hello = loop {
             let wait = (Instant::now() + Duration::from_millis(500)).min(deadline);
             match link.recv(wait)? {
@@ -172,8 +235,9 @@ impl Session {
                 Some(_) => {}
                 None if Instant::now() >= deadline => {
                     return Err(HilError::Timeout(format!(
-                        "no hello from the board within 10 s; QEMU said: {}",
-                        qemu.output()
+                        "no hello from the board ({}) within 10 s; {}",
+                        board.describe(),
+                        board.diagnostics()
                     )));
                 }
                 None => link.send(&HostMsg::Query)?,
@@ -185,15 +249,15 @@ impl Session {
                 hello.protocol_version, PROTOCOL_VERSION
             )));
         }
-        if hello.policy_hash != image.policy_hash {
+        if hello.policy_hash != policy_hash {
             return Err(HilError::Mismatch(format!(
                 "board runs policy {:016x}, expected {:016x}",
-                hello.policy_hash, image.policy_hash
+                hello.policy_hash, policy_hash
             )));
         }
         link.set_faults(config.faults)?;
         Ok(Self {
-            qemu,
+            board,
             link,
             hello,
             config,
@@ -208,9 +272,17 @@ impl Session {
         &self.hello
     }
 
-    /// QEMU's process id.
-    pub fn pid(&self) -> u32 {
-        self.qemu.pid()
+    /// QEMU's process id (`None` for a board on a serial port).
+    pub fn pid(&self) -> Option<u32> {
+        match &self.board {
+            Board::Qemu(q) => Some(q.pid()),
+            Board::Serial(_) => None,
+        }
+    }
+
+    /// Where the board runs.
+    pub fn board(&self) -> &Board {
+        &self.board
     }
 
     /// Frames the board has reported dropping as corrupt so far.
@@ -245,9 +317,9 @@ impl Session {
     pub fn act(&mut self, obs: &[f32]) -> Result<Reply, HilError> {
         self.exchange(obs, u32::MAX)?.ok_or_else(|| {
             HilError::Timeout(format!(
-                "no action after {:?}; QEMU said: {}",
+                "no action after {:?}; {}",
                 self.config.step_timeout,
-                self.qemu.output()
+                self.board.diagnostics()
             ))
         })
     }
@@ -341,9 +413,9 @@ impl Session {
                 None if self.config.hold_on_loss => None,
                 None => {
                     return Err(HilError::Timeout(format!(
-                        "no action for step {step} within {:?}; QEMU said: {}",
+                        "no action for step {step} within {:?}; {}",
                         self.config.step_timeout,
-                        self.qemu.output()
+                        self.board.diagnostics()
                     )));
                 }
             };
@@ -438,8 +510,10 @@ impl Session {
         })
     }
 
-    /// Asks the board to stop, collects its final counters and checks that QEMU exits with
-    /// status 0 (semihosting exit).
+    /// Asks the board to stop, collects its final counters and, for QEMU, checks that it
+    /// exits with status 0 (semihosting exit). A board on a serial port stops after `Bye`
+    /// too (its semihosting exit halts it when no debugger is attached): reset it before the
+    /// next session.
     pub fn shutdown(mut self) -> Result<Summary, HilError> {
         self.link.set_faults(Faults::default())?;
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -456,9 +530,11 @@ impl Session {
                     peak_stack,
                 }) => {
                     let link = self.link.counters();
-                    let status = self.qemu.wait_exit(Duration::from_secs(5))?;
-                    if !status.success() {
-                        return Err(HilError::Qemu(format!("exited with {status}")));
+                    if let Board::Qemu(qemu) = self.board {
+                        let status = qemu.wait_exit(Duration::from_secs(5))?;
+                        if !status.success() {
+                            return Err(HilError::Qemu(format!("exited with {status}")));
+                        }
                     }
                     return Ok(Summary {
                         board_corrupt_frames: corrupt_frames,
@@ -469,7 +545,10 @@ impl Session {
                 }
                 Some(_) => {}
                 None if Instant::now() >= deadline => {
-                    return Err(HilError::Timeout("no answer to shutdown".into()));
+                    return Err(HilError::Timeout(format!(
+                        "no answer to shutdown; {}",
+                        self.board.diagnostics()
+                    )));
                 }
                 None => {}
             }
