@@ -389,4 +389,27 @@ mod tests {
         assert!(parse_dims("3-0-64-1").is_err());
         assert!(parse_dims("3-x-64-1").is_err());
     }
+
+    #[test]
+    fn run_serial_bad_input_is_a_clear_error() {
+        let port = "/dev/hil-test-no-such-port";
+        let err = main_from(["hil", "run", "--serial", port, "--episodes", "1"])
+            .expect_err("a missing port was accepted");
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains(port) && msg.contains("no such device"),
+            "{msg}"
+        );
+
+        let err = main_from(["hil", "run", "--serial", port, "--baud", "0"]).unwrap_err();
+        assert!(format!("{err:#}").contains("baud rate 0"), "{err:#}");
+
+        let err = main_from(["hil", "run", "--serial", port, "--baud", "fast"]).unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("'fast'") && msg.contains("--baud"), "{msg}");
+
+        // --baud means nothing without a serial port.
+        let err = main_from(["hil", "run", "--baud", "9600"]).unwrap_err();
+        assert!(format!("{err:#}").contains("--serial"), "{err:#}");
+    }
 }

@@ -163,7 +163,7 @@ fn describe_open_error(e: &serialport::Error, baud: u32) -> String {
             format!("the port is busy: another program (or another session) has it open ({e})")
         }
         K::InvalidInput => format!("the driver refused the settings, baud {baud} 8N1 ({e})"),
-        _ => format!("cannot open it at {baud} baud 8N1: {e}"),
+        _ => format!("cannot open it as a serial port at {baud} baud 8N1: {e}"),
     }
 }
 

@@ -2,8 +2,10 @@
 //!
 //! The firmware image embeds the shipped policy (`policies/pendulum.postcard`); it is built
 //! once per test run (cargo's incremental build) and every test starts its own QEMU process,
-//! with a time limit, killed by its PID when the session ends. The tests skip, with a message,
-//! only when `qemu-system-arm` is missing.
+//! with a time limit, killed by its PID when the session ends. The `serial_*`/`hil_run_serial_*`
+//! tests wire QEMU's USART1 to a pseudo-terminal and reach it through the serial-port back end,
+//! as a real board on `/dev/ttyACM0` would be. The tests skip, with a message, only when
+//! `qemu-system-arm` is missing.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -13,6 +15,7 @@ use hil::link::Faults;
 use hil::policy_file::{Dims, random_policy};
 use hil::reference::{host_policy, host_return};
 use hil::session::{Session, SessionConfig};
+use hil::transport::SerialSettings;
 use hil_protocol::InferenceStatus;
 use sim::Pendulum;
 
@@ -246,4 +249,133 @@ fn firmware_with_shipped_policy_fits_32k_flash_and_4k_ram() {
     assert!(inference_stack > 0 && inference_stack <= summary.board_peak_stack);
     let ram = s.data + s.bss + u64::from(summary.board_peak_stack);
     assert!(ram < 4 * 1024, "RAM {ram} B >= 4 KiB: {s:?}, {summary:?}");
+}
+
+/// QEMU with USART1 on a pseudo-terminal, as a stand-in for a real board on `/dev/ttyACM0`:
+/// the host opens the pty through the serial back end (`hil::transport::SerialTransport`).
+fn start_pty_board(image: &Image) -> (hil::qemu::Qemu, String) {
+    let qemu = hil::qemu::Qemu::start_pty(&image.elf, Duration::from_secs(240))
+        .unwrap_or_else(|e| panic!("cannot start QEMU on a pty: {e}"));
+    let pty = qemu
+        .pty()
+        .expect("QEMU reported its pseudo-terminal")
+        .to_str()
+        .expect("a UTF-8 device path")
+        .to_owned();
+    assert!(pty.starts_with("/dev/"), "odd pty path {pty}");
+    (qemu, pty)
+}
+
+#[test]
+fn serial_back_end_over_qemu_pty_matches_host_runtime() {
+    if !qemu_present() {
+        return;
+    }
+    let (bytes, image) = shipped();
+    let mut host = host_policy(&bytes)
+        .unwrap()
+        .expect("the shipped policy is 3-64-64-1");
+    let (qemu, pty) = start_pty_board(image);
+    let serial = SerialSettings::new(&pty);
+
+    // A board running another policy than the host expects is refused with both hashes named.
+    let wrong = image.policy_hash ^ 1;
+    let err = Session::open_serial(&serial, wrong, SessionConfig::default())
+        .expect_err("a board with another policy was accepted");
+    let msg = err.to_string();
+    assert!(
+        matches!(err, hil::HilError::Mismatch(_))
+            && msg.contains(&format!("{:016x}", image.policy_hash))
+            && msg.contains(&format!("{wrong:016x}")),
+        "{msg}"
+    );
+
+    // The same, still running board, opened again with the right hash (as `hil run --serial`
+    // does with a flashed board).
+    let mut session = Session::open_serial(&serial, image.policy_hash, SessionConfig::default())
+        .unwrap_or_else(|e| panic!("cannot open the session on {pty}: {e}"));
+    assert_eq!(session.pid(), None);
+    assert!(session.board().describe().contains(&pty));
+    assert_eq!(session.hello().policy_hash, image.policy_hash);
+    for seed in 0..2u64 {
+        let mut plant = Pendulum::default();
+        let mut expected = Vec::new();
+        let mut reference = |obs: &[f32]| {
+            let a = host(obs);
+            expected.push(a.clone());
+            a
+        };
+        let ep = session
+            .run_episode(&mut plant, seed, STEPS, Some(&mut reference))
+            .unwrap_or_else(|e| panic!("episode {seed} over {pty}: {e}"));
+        assert_eq!(ep.rows.len(), STEPS, "episode {seed} ended early");
+        assert_eq!(
+            ep.mismatches, 0,
+            "episode {seed}: board actions (or observation CRCs) differ from the host's"
+        );
+        // Bit for bit: the board's f32 actions are the host runtime's.
+        for (row, want) in ep.rows.iter().zip(&expected) {
+            assert_eq!(
+                row.action.to_bits(),
+                want[0].to_bits(),
+                "episode {seed} step {}: board {} vs host {}",
+                row.step,
+                row.action,
+                want[0]
+            );
+        }
+        assert_eq!(ep.max_action_error, 0.0, "episode {seed}");
+        let host_ret = host_return(&mut Pendulum::default(), seed, STEPS, &mut host);
+        assert!(
+            (ep.ret - host_ret).abs() <= 1e-9 * host_ret.abs().max(1.0),
+            "episode {seed}: board return {} vs host return {host_ret}",
+            ep.ret
+        );
+        assert!(
+            ep.rows
+                .iter()
+                .all(|r| r.status == Some(InferenceStatus::Ok) && r.attempts == 1)
+        );
+    }
+    let summary = session.shutdown().expect("Bye over the pty");
+    assert_eq!(summary.link.corrupt_in, 0, "{summary:?}");
+    assert_eq!(summary.board_corrupt_frames, 0, "{summary:?}");
+    let status = qemu
+        .wait_exit(Duration::from_secs(10))
+        .expect("QEMU exits after Bye");
+    assert!(status.success(), "QEMU exited with {status}");
+}
+
+#[test]
+fn hil_run_serial_command_drives_a_board_on_a_qemu_pty() {
+    if !qemu_present() {
+        return;
+    }
+    let (_, image) = shipped();
+    let (qemu, pty) = start_pty_board(image);
+    let out = tempfile::tempdir().unwrap();
+    let policy = firmware::shipped_policy();
+    hil::cli::main_from([
+        "hil",
+        "run",
+        "--serial",
+        pty.as_str(),
+        "--baud",
+        "115200",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--episodes",
+        "1",
+        "--steps",
+        "20",
+        "--out",
+        out.path().to_str().unwrap(),
+    ])
+    .unwrap_or_else(|e| panic!("hil run --serial {pty}: {e:#}"));
+    let csv = std::fs::read_to_string(out.path().join("trajectory.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 20, "header and 20 rows:\n{csv}");
+    let status = qemu
+        .wait_exit(Duration::from_secs(10))
+        .expect("QEMU exits after Bye");
+    assert!(status.success(), "QEMU exited with {status}");
 }
