@@ -5,7 +5,7 @@
 //! Unix socket or a pseudo-terminal ([`qemu`]) — or opens the serial port of a board that is
 //! already running ([`transport`]) — runs the plant ([`plant`]) in lockstep with the board
 //! ([`session`]), and reports returns, link latency, on-board instructions per inference and
-//! link faults ([`report`]). [`bench`] measures inference cost and image size.
+//! link faults ([`report`]). [`mod@bench`] measures inference cost and image size.
 
 pub mod bench;
 pub mod cli;

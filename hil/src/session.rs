@@ -15,6 +15,28 @@ use crate::plant::Plant;
 use crate::qemu::Qemu;
 use crate::transport::{SerialSettings, SerialTransport};
 
+/// How long the handshake may take.
+const HANDSHAKE_TIME: Duration = Duration::from_secs(10);
+/// The host repeats `Query` this often during the handshake while the board is silent.
+const QUERY_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Checks the board's announcement against the host's protocol and the expected policy.
+fn check_hello(hello: &Hello, policy_hash: u64) -> Result<(), HilError> {
+    if hello.protocol_version != PROTOCOL_VERSION {
+        return Err(HilError::Mismatch(format!(
+            "board speaks protocol {}, host {}",
+            hello.protocol_version, PROTOCOL_VERSION
+        )));
+    }
+    if hello.policy_hash != policy_hash {
+        return Err(HilError::Mismatch(format!(
+            "board runs policy {:016x}, expected {:016x}",
+            hello.policy_hash, policy_hash
+        )));
+    }
+    Ok(())
+}
+
 /// Host-side settings of a session.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionConfig {
@@ -171,6 +193,8 @@ pub struct Session {
     next_seq: u32,
     pending_watchdog: Vec<WatchdogEvent>,
     board_corrupt: u32,
+    /// `true` once any `Action` has arrived: from then on a `Hello` means the board restarted.
+    acted: bool,
 }
 
 /// Final counters of a session.
@@ -205,6 +229,9 @@ impl Session {
     /// whose [`hil_protocol::policy_hash`] is `policy_hash`), waits for its [`Hello`] (asking
     /// with `Query` every 0.5 s, for 10 s) and checks its policy and protocol, as
     /// [`Session::start`] does for QEMU. The port is opened raw, 8N1, at `serial.baud`.
+    ///
+    /// In both cases the handshake ends only when the board has answered a `Query`, so both
+    /// directions of the link are known to work before the first observation.
     pub fn open_serial(
         serial: &SerialSettings,
         policy_hash: u64,
@@ -224,37 +251,50 @@ impl Session {
         policy_hash: u64,
         config: SessionConfig,
     ) -> Result<Self, HilError> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        // A board that was already running announced itself long ago: the first `Query`
-        // (after 0.5 s of silence) asks again. Not sooner, so that a board that is just
-        // starting does not answer twice.
+        // Both directions must work before the first observation: a `Hello` the board sent
+        // by itself (at reset) shows that the host hears the board, not that the board hears
+        // the host. So the handshake ends with a second `Hello` that follows a `Query`. (QEMU's
+        // pty back end, for one, starts reading the host's bytes up to 1 s after it starts
+        // passing the board's.) Answers to queries beyond the one needed are ignored by
+        // `note` until the first action. Every `Hello` is checked at once.
+        let deadline = Instant::now() + HANDSHAKE_TIME;
+        let mut next_query = Instant::now() + QUERY_INTERVAL;
+        let mut queries = 0u32;
+        let mut hellos = 0u32;
         let hello = loop {
-            let wait = (Instant::now() + Duration::from_millis(500)).min(deadline);
-            match link.recv(wait)? {
-                Some(BoardMsg::Hello(h)) => break h,
+            if Instant::now() >= next_query {
+                link.send(&HostMsg::Query)?;
+                queries += 1;
+                next_query = Instant::now() + QUERY_INTERVAL;
+            }
+            match link.recv(next_query.min(deadline))? {
+                Some(BoardMsg::Hello(h)) => {
+                    check_hello(&h, policy_hash)?;
+                    hellos += 1;
+                    if hellos >= 2 && queries >= 1 {
+                        break h;
+                    }
+                    // Ask now: the answer proves the board hears the host.
+                    next_query = Instant::now();
+                }
                 Some(_) => {}
-                None if Instant::now() >= deadline => {
+                None if Instant::now() < deadline => {}
+                None if hellos == 0 => {
                     return Err(HilError::Timeout(format!(
-                        "no hello from the board ({}) within 10 s; {}",
+                        "no hello from the board ({}) within {HANDSHAKE_TIME:?}; {}",
                         board.describe(),
                         board.diagnostics()
                     )));
                 }
-                None => link.send(&HostMsg::Query)?,
+                None => {
+                    return Err(HilError::Timeout(format!(
+                        "the board ({}) announced itself but answered none of {queries} queries within {HANDSHAKE_TIME:?}: it does not hear the host (on a real board: the wire from the adapter's TX to PA10, and the baud rate); {}",
+                        board.describe(),
+                        board.diagnostics()
+                    )));
+                }
             }
         };
-        if hello.protocol_version != PROTOCOL_VERSION {
-            return Err(HilError::Mismatch(format!(
-                "board speaks protocol {}, host {}",
-                hello.protocol_version, PROTOCOL_VERSION
-            )));
-        }
-        if hello.policy_hash != policy_hash {
-            return Err(HilError::Mismatch(format!(
-                "board runs policy {:016x}, expected {:016x}",
-                hello.policy_hash, policy_hash
-            )));
-        }
         link.set_faults(config.faults)?;
         Ok(Self {
             board,
@@ -264,6 +304,7 @@ impl Session {
             next_seq: 1,
             pending_watchdog: Vec::new(),
             board_corrupt: 0,
+            acted: false,
         })
     }
 
@@ -298,7 +339,13 @@ impl Session {
     fn note(&mut self, msg: BoardMsg) -> Result<(), HilError> {
         match msg {
             BoardMsg::Watchdog(w) => self.pending_watchdog.push(w),
-            BoardMsg::Action(_) => {} // stale answer to an earlier transmission
+            // A stale answer to an earlier transmission.
+            BoardMsg::Action(_) => self.acted = true,
+            // Before the first action, the same hello again answers a `Query` of the
+            // handshake that the board read late (a link that buffered several of them, or a
+            // board that announced itself and also answered): the link is in order, so such
+            // answers all come before the first action.
+            BoardMsg::Hello(h) if !self.acted && h == self.hello => {}
             BoardMsg::Hello(_) => {
                 return Err(HilError::Protocol(
                     "the board restarted (unexpected hello)".into(),
@@ -343,6 +390,7 @@ impl Session {
             while let Some(m) = self.link.recv(resend_at)? {
                 match m {
                     BoardMsg::Action(a) if a.seq == seq => {
+                        self.acted = true;
                         self.board_corrupt = self.board_corrupt.max(a.corrupt_frames);
                         return Ok(Some(Reply {
                             action: a,

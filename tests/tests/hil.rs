@@ -251,8 +251,9 @@ fn firmware_with_shipped_policy_fits_32k_flash_and_4k_ram() {
     assert!(ram < 4 * 1024, "RAM {ram} B >= 4 KiB: {s:?}, {summary:?}");
 }
 
-/// QEMU with USART1 on a pseudo-terminal, as a stand-in for a real board on `/dev/ttyACM0`:
-/// the host opens the pty through the serial back end (`hil::transport::SerialTransport`).
+/// QEMU with USART1 on a pseudo-terminal and no semihosting, as a stand-in for a real board
+/// without a debugger on `/dev/ttyACM0`: the host opens the pty through the serial back end
+/// (`hil::transport::SerialTransport`).
 fn start_pty_board(image: &Image) -> (hil::qemu::Qemu, String) {
     let qemu = hil::qemu::Qemu::start_pty(&image.elf, Duration::from_secs(240))
         .unwrap_or_else(|e| panic!("cannot start QEMU on a pty: {e}"));
@@ -340,10 +341,10 @@ fn serial_back_end_over_qemu_pty_matches_host_runtime() {
     let summary = session.shutdown().expect("Bye over the pty");
     assert_eq!(summary.link.corrupt_in, 0, "{summary:?}");
     assert_eq!(summary.board_corrupt_frames, 0, "{summary:?}");
-    let status = qemu
-        .wait_exit(Duration::from_secs(10))
-        .expect("QEMU exits after Bye");
-    assert!(status.success(), "QEMU exited with {status}");
+    assert_eq!(summary.board_watchdog_events, 0, "{summary:?}");
+    assert!(summary.board_peak_stack > 0, "{summary:?}");
+    // Without semihosting the board halts after Bye, as a real one does; QEMU is killed here.
+    drop(qemu);
 }
 
 #[test]
@@ -374,8 +375,9 @@ fn hil_run_serial_command_drives_a_board_on_a_qemu_pty() {
     .unwrap_or_else(|e| panic!("hil run --serial {pty}: {e:#}"));
     let csv = std::fs::read_to_string(out.path().join("trajectory.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 20, "header and 20 rows:\n{csv}");
-    let status = qemu
-        .wait_exit(Duration::from_secs(10))
-        .expect("QEMU exits after Bye");
-    assert!(status.success(), "QEMU exited with {status}");
+    assert!(
+        csv.lines().skip(1).all(|l| l.ends_with(",1,Ok")),
+        "every step answered at the first attempt:\n{csv}"
+    );
+    drop(qemu);
 }
