@@ -59,6 +59,14 @@ pub enum ParamError {
         /// Largest accepted number.
         max: u64,
     },
+    /// A field only makes sense together with another one that is off.
+    #[error("parameter `{name}` needs `{requires}` to be set")]
+    Requires {
+        /// Field name.
+        name: &'static str,
+        /// The field it needs.
+        requires: &'static str,
+    },
     /// A `[min, max]` range is empty, non-finite or not strictly positive.
     #[error("parameter `{name}` must be a range 0 < min <= max < inf, got [{min}, {max}]")]
     InvalidRange {

@@ -95,9 +95,11 @@ pub mod env;
 mod error;
 pub mod hifi;
 pub mod pendulum;
+pub mod rig;
 
 pub use angle::wrap_angle;
 pub use env::{Environment, StepResult};
 pub use error::ParamError;
-pub use hifi::{HiFiParams, HiFiPendulum, Imperfections, ScaleRange};
+pub use hifi::{EpisodePhysics, HiFiParams, HiFiPendulum, Imperfections, ScaleRange};
 pub use pendulum::{Pendulum, PendulumParams};
+pub use rig::{Rig, RigError, RigModel, RigPlant};

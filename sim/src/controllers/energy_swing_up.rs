@@ -1,9 +1,10 @@
 //! Energy-based swing-up with an LQR stabiliser near upright.
 
-use nalgebra::{Matrix2, RowVector2, Vector2};
+use nalgebra::{Matrix2, Matrix3, RowVector2, Vector2};
 
 use super::lqr::discrete_lqr;
 use crate::error::ParamError;
+use crate::hifi::HiFiParams;
 use crate::pendulum::PendulumParams;
 
 /// Energy-based swing-up followed by a linear (LQR) stabiliser, for the reference model.
@@ -63,6 +64,43 @@ impl EnergySwingUp {
         Ok(Self {
             a,
             max_torque: params.max_torque,
+            energy_gain: Self::ENERGY_GAIN,
+            switch_angle: Self::SWITCH_ANGLE,
+            gain,
+        })
+    }
+
+    /// Designs the controller for the *nominal* high-fidelity plant `params` (randomisation
+    /// ranges are ignored): `a = 3g/(2l)`, `b = 3/(m l²)`, the viscous damping `c` in the
+    /// linearisation `ẋ = [[0, 1], [a, −b c]]·x + [0, b]ᵀ·u`, discretised exactly for a
+    /// zero-order hold over `dt` (`[[A_d, B_d], [0, 1]] = exp([[A, B], [0, 0]]·dt)`), the same
+    /// weights as [`EnergySwingUp::new`], and the torque bound `min(max_torque, torque_limit)`
+    /// (what the motor can deliver). Lag, delay, Coulomb friction and noise are not modelled.
+    pub fn for_hifi(params: &HiFiParams) -> Result<Self, ParamError> {
+        params.validate()?;
+        let (g, m, l, dt) = (params.gravity, params.mass, params.length, params.dt);
+        let a = 3.0 * g / (2.0 * l);
+        let b = 3.0 / (m * l * l);
+        let c = params.damping;
+        #[rustfmt::skip]
+        let aug = Matrix3::new(
+            0.0, 1.0, 0.0,
+            a, -b * c, b,
+            0.0, 0.0, 0.0,
+        ) * dt;
+        let e = aug.exp();
+        let a_mat = Matrix2::new(e[(0, 0)], e[(0, 1)], e[(1, 0)], e[(1, 1)]);
+        let b_vec = Vector2::new(e[(0, 2)], e[(1, 2)]);
+        let q = Matrix2::new(1.0, 0.0, 0.0, 0.1);
+        let gain = discrete_lqr(&a_mat, &b_vec, &q, 0.001)
+            .unwrap_or_else(|_| RowVector2::new(2.0 * a / b, 2.0 * a.sqrt() / b));
+        let limit = params
+            .imperfections
+            .torque_limit
+            .map_or(params.max_torque, |t| t.min(params.max_torque));
+        Ok(Self {
+            a,
+            max_torque: limit,
             energy_gain: Self::ENERGY_GAIN,
             switch_angle: Self::SWITCH_ANGLE,
             gain,

@@ -27,21 +27,38 @@ pub(crate) struct SubstepTorque {
 }
 
 impl Actuator {
+    /// An actuator whose delay line can hold up to `max_delay_steps` periods.
     pub(crate) fn new(
+        max_delay_steps: u32,
         delay_steps: u32,
         time_constant: Option<f64>,
         limit: Option<f64>,
         h: f64,
     ) -> Self {
-        let delay_steps = delay_steps as usize;
-        Self {
+        let mut a = Self {
             // One spare slot: `push_back` precedes `pop_front`, so the step never reallocates.
-            delay: VecDeque::with_capacity(delay_steps + 1),
-            delay_steps,
-            lag_decay: time_constant.map(|t| ((-h / (2.0 * t)).exp(), (-h / t).exp())),
-            limit,
+            delay: VecDeque::with_capacity(max_delay_steps.max(delay_steps) as usize + 1),
+            delay_steps: 0,
+            lag_decay: None,
+            limit: None,
             torque: 0.0,
-        }
+        };
+        a.configure(delay_steps, time_constant, limit, h);
+        a
+    }
+
+    /// Sets this episode's delay (at most the capacity given to [`Actuator::new`]), lag time
+    /// constant and torque limit; call [`Actuator::reset`] afterwards.
+    pub(crate) fn configure(
+        &mut self,
+        delay_steps: u32,
+        time_constant: Option<f64>,
+        limit: Option<f64>,
+        h: f64,
+    ) {
+        self.delay_steps = (delay_steps as usize).min(self.delay.capacity().saturating_sub(1));
+        self.lag_decay = time_constant.map(|t| ((-h / (2.0 * t)).exp(), (-h / t).exp()));
+        self.limit = limit;
     }
 
     /// Clears the delay line and the lag state (zero torque).

@@ -49,7 +49,7 @@ use crate::pendulum::{Spaces, impl_pendulum_environment, initial_state};
 use actuator::Actuator;
 use sensor::Sensor;
 
-/// Physical parameters in force for the current episode (after perturbation).
+/// Physical parameters in force for the current episode (after domain randomisation).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EpisodePhysics {
     /// Mass \[kg\].
@@ -58,6 +58,75 @@ pub struct EpisodePhysics {
     pub length: f64,
     /// Viscous damping [N·m·s/rad].
     pub damping: f64,
+    /// Coulomb friction torque [N·m].
+    pub coulomb_friction: f64,
+    /// Torque the motor delivers at most [N·m] (`None`: only the command clip acts).
+    pub torque_limit: Option<f64>,
+    /// Actuator lag time constant \[s\] (`None`: no lag).
+    pub actuator_time_constant: Option<f64>,
+    /// Whole-period actuator delay [control periods].
+    pub actuator_delay_steps: u32,
+    /// Factor on both sensor noise standard deviations (1 = nominal).
+    pub sensor_noise_scale: f64,
+}
+
+impl EpisodePhysics {
+    /// The nominal values of `p` (no randomisation).
+    pub fn nominal(p: &HiFiParams) -> Self {
+        let imp = &p.imperfections;
+        Self {
+            mass: p.mass,
+            length: p.length,
+            damping: p.damping,
+            coulomb_friction: p.coulomb_friction,
+            torque_limit: imp.torque_limit,
+            actuator_time_constant: imp.actuator_time_constant,
+            actuator_delay_steps: imp.actuator_delay_steps,
+            sensor_noise_scale: 1.0,
+        }
+    }
+
+    /// The torque the motor can apply this episode [N·m]: the smaller of the command clip and
+    /// the torque limit.
+    pub fn effective_max_torque(&self, p: &HiFiParams) -> f64 {
+        self.torque_limit.map_or(p.max_torque, |l| l.min(p.max_torque))
+    }
+
+    /// Draws this episode's parameters from the randomisation ranges of `p` (see
+    /// [`Imperfections`] for the order of the draws).
+    fn draw<R: Rng>(p: &HiFiParams, rng: &mut R) -> Self {
+        let imp = &p.imperfections;
+        let mut draw = |r: &Option<ScaleRange>| match r {
+            Some(r) if r.max > r.min => rng.random_range(r.min..=r.max),
+            Some(r) => r.min,
+            None => 1.0,
+        };
+        let (fm, fl, fb) = (
+            draw(&imp.mass_scale),
+            draw(&imp.length_scale),
+            draw(&imp.damping_scale),
+        );
+        let fc = draw(&imp.coulomb_friction_scale);
+        let ft = draw(&imp.torque_limit_scale);
+        let fa = draw(&imp.actuator_time_constant_scale);
+        let fs = draw(&imp.sensor_noise_scale);
+        let base_limit = imp.torque_limit.or(imp.torque_limit_scale.map(|_| p.max_torque));
+        let d0 = imp.actuator_delay_steps;
+        let delay = match imp.actuator_delay_steps_max {
+            Some(max) if max > d0 => rng.random_range(d0..=max),
+            _ => d0,
+        };
+        Self {
+            mass: p.mass * fm,
+            length: p.length * fl,
+            damping: p.damping * fb,
+            coulomb_friction: p.coulomb_friction * fc,
+            torque_limit: base_limit.map(|l| l * ft),
+            actuator_time_constant: imp.actuator_time_constant.map(|t| t * fa),
+            actuator_delay_steps: delay,
+            sensor_noise_scale: fs,
+        }
+    }
 }
 
 /// Pre-computed coefficients of `θ̈ = a sin θ + k (τ − b θ̇ − τ_c tanh(θ̇/v_s))`.
@@ -76,7 +145,7 @@ impl Coefficients {
             a: 3.0 * p.gravity / (2.0 * e.length),
             k: 3.0 / (e.mass * e.length * e.length),
             b: e.damping,
-            tau_c: p.coulomb_friction,
+            tau_c: e.coulomb_friction,
             inv_vs: 1.0 / p.friction_smoothing_speed,
         }
     }
@@ -128,6 +197,7 @@ impl HiFiPendulum {
         let h = params.dt / substeps as f64;
         let imp = &params.imperfections;
         let actuator = Actuator::new(
+            imp.max_delay_steps(),
             imp.actuator_delay_steps,
             imp.actuator_time_constant,
             imp.torque_limit,
@@ -136,14 +206,11 @@ impl HiFiPendulum {
         let sensor = Sensor {
             angle_noise_std: imp.angle_noise_std,
             velocity_noise_std: imp.velocity_noise_std,
+            noise_scale: 1.0,
             quantum: imp.encoder_counts_per_rev.map(sensor::quantum),
             velocity_range: params.velocity_range,
         };
-        let physics = EpisodePhysics {
-            mass: params.mass,
-            length: params.length,
-            damping: params.damping,
-        };
+        let physics = EpisodePhysics::nominal(&params);
         let mut plant = Self {
             coeffs: Coefficients::new(&params, &physics),
             physics,
@@ -168,8 +235,8 @@ impl HiFiPendulum {
         &self.params
     }
 
-    /// Mass, length and damping in force this episode (the nominal values unless perturbation
-    /// is switched on).
+    /// The physical parameters in force this episode (the nominal values unless domain
+    /// randomisation is switched on).
     pub fn episode_physics(&self) -> EpisodePhysics {
         self.physics
     }
@@ -217,23 +284,16 @@ impl HiFiPendulum {
         self.rng = ChaCha8Rng::seed_from_u64(seed);
         self.state = initial_state(&mut self.rng);
         let p = &self.params;
-        let imp = &p.imperfections;
-        let mut draw = |r: &Option<ScaleRange>| match r {
-            Some(r) if r.max > r.min => self.rng.random_range(r.min..=r.max),
-            Some(r) => r.min,
-            None => 1.0,
-        };
-        let (fm, fl, fb) = (
-            draw(&imp.mass_scale),
-            draw(&imp.length_scale),
-            draw(&imp.damping_scale),
-        );
-        self.physics = EpisodePhysics {
-            mass: p.mass * fm,
-            length: p.length * fl,
-            damping: p.damping * fb,
-        };
+        self.physics = EpisodePhysics::draw(p, &mut self.rng);
         self.coeffs = Coefficients::new(p, &self.physics);
+        let e = &self.physics;
+        self.actuator.configure(
+            e.actuator_delay_steps,
+            e.actuator_time_constant,
+            e.torque_limit,
+            self.h,
+        );
+        self.sensor.noise_scale = e.sensor_noise_scale;
         self.actuator.reset();
         self.steps = 0;
         self.last_obs = self.sensor.measure(self.state, &mut self.rng);

@@ -54,6 +54,16 @@ impl ScaleRange {
 /// | `mass_scale` | factor | 0 < min ≤ max | off | [0.9, 1.1] |
 /// | `length_scale` | factor | 0 < min ≤ max | off | [0.95, 1.05] |
 /// | `damping_scale` | factor | 0 < min ≤ max | off | [0.5, 1.5] |
+/// | `coulomb_friction_scale` | factor | 0 < min ≤ max | off | off |
+/// | `torque_limit_scale` | factor | 0 < min ≤ max | off | off |
+/// | `actuator_time_constant_scale` | factor | 0 < min ≤ max, needs a lag | off | off |
+/// | `actuator_delay_steps_max` | periods | `actuator_delay_steps` ..= 10 000 | off | off |
+/// | `sensor_noise_scale` | factor | 0 < min ≤ max | off | off |
+///
+/// The `*_scale` ranges and `actuator_delay_steps_max` are *domain randomisation*: a factor (or
+/// a delay) is drawn uniformly at every reset from the episode's RNG, after the initial state
+/// and in the order of the table, and only for the ranges that are switched on (so switching one
+/// on does not change the draws of the others).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Imperfections {
@@ -82,6 +92,20 @@ pub struct Imperfections {
     pub length_scale: Option<ScaleRange>,
     /// Per-episode factor applied to the viscous damping `b`; default off (factor 1).
     pub damping_scale: Option<ScaleRange>,
+    /// Per-episode factor applied to the Coulomb friction `τ_c`; default off (factor 1).
+    pub coulomb_friction_scale: Option<ScaleRange>,
+    /// Per-episode factor applied to the motor's torque limit (`torque_limit`, or `max_torque`
+    /// when `torque_limit` is off: a weaker motor than the command range); default off.
+    pub torque_limit_scale: Option<ScaleRange>,
+    /// Per-episode factor applied to the actuator lag's time constant (needs
+    /// `actuator_time_constant`); default off (factor 1).
+    pub actuator_time_constant_scale: Option<ScaleRange>,
+    /// Largest whole-period delay [control periods]: when set, each episode's delay is drawn
+    /// uniformly from `actuator_delay_steps ..= actuator_delay_steps_max`; ≤ 10 000; default
+    /// off (the delay is always `actuator_delay_steps`).
+    pub actuator_delay_steps_max: Option<u32>,
+    /// Per-episode factor applied to both sensor noise standard deviations; default off.
+    pub sensor_noise_scale: Option<ScaleRange>,
 }
 
 impl Imperfections {
@@ -101,6 +125,45 @@ impl Imperfections {
             mass_scale: Some(ScaleRange::new(0.9, 1.1)),
             length_scale: Some(ScaleRange::new(0.95, 1.05)),
             damping_scale: Some(ScaleRange::new(0.5, 1.5)),
+            ..Self::default()
+        }
+    }
+
+    /// Largest whole-period delay any episode can have [control periods].
+    pub fn max_delay_steps(&self) -> u32 {
+        self.actuator_delay_steps_max
+            .unwrap_or(self.actuator_delay_steps)
+            .max(self.actuator_delay_steps)
+    }
+
+    /// True when any parameter is drawn per episode (domain randomisation is on).
+    pub fn randomises(&self) -> bool {
+        [
+            &self.mass_scale,
+            &self.length_scale,
+            &self.damping_scale,
+            &self.coulomb_friction_scale,
+            &self.torque_limit_scale,
+            &self.actuator_time_constant_scale,
+            &self.sensor_noise_scale,
+        ]
+        .iter()
+        .any(|r| r.is_some_and(|r| r.max > r.min))
+            || self.max_delay_steps() > self.actuator_delay_steps
+    }
+
+    /// The same imperfections with every per-episode draw switched off (the nominal plant).
+    pub fn without_randomisation(&self) -> Self {
+        Self {
+            mass_scale: None,
+            length_scale: None,
+            damping_scale: None,
+            coulomb_friction_scale: None,
+            torque_limit_scale: None,
+            actuator_time_constant_scale: None,
+            actuator_delay_steps_max: None,
+            sensor_noise_scale: None,
+            ..self.clone()
         }
     }
 
@@ -129,10 +192,40 @@ impl Imperfections {
         if let Some(t) = self.torque_limit {
             positive("torque_limit", t)?;
         }
+        if let Some(max) = self.actuator_delay_steps_max {
+            let max = u64::from(max);
+            if max > MAX_DELAY_STEPS {
+                return Err(ParamError::TooLarge {
+                    name: "actuator_delay_steps_max",
+                    value: max,
+                    max: MAX_DELAY_STEPS,
+                });
+            }
+            if max < d {
+                return Err(ParamError::InvalidRange {
+                    name: "actuator_delay_steps_max",
+                    min: d as f64,
+                    max: max as f64,
+                });
+            }
+        }
+        if self.actuator_time_constant_scale.is_some() && self.actuator_time_constant.is_none() {
+            return Err(ParamError::Requires {
+                name: "actuator_time_constant_scale",
+                requires: "actuator_time_constant",
+            });
+        }
         for (name, range) in [
             ("mass_scale", &self.mass_scale),
             ("length_scale", &self.length_scale),
             ("damping_scale", &self.damping_scale),
+            ("coulomb_friction_scale", &self.coulomb_friction_scale),
+            ("torque_limit_scale", &self.torque_limit_scale),
+            (
+                "actuator_time_constant_scale",
+                &self.actuator_time_constant_scale,
+            ),
+            ("sensor_noise_scale", &self.sensor_noise_scale),
         ] {
             if let Some(r) = range {
                 r.validate(name)?;

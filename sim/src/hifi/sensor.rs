@@ -17,6 +17,8 @@ use crate::angle::wrap_angle;
 pub(crate) struct Sensor {
     pub(crate) angle_noise_std: Option<f64>,
     pub(crate) velocity_noise_std: Option<f64>,
+    /// This episode's factor on both noise standard deviations.
+    pub(crate) noise_scale: f64,
     /// Encoder quantum `2π / counts` \[rad\].
     pub(crate) quantum: Option<f64>,
     pub(crate) velocity_range: f64,
@@ -26,14 +28,14 @@ impl Sensor {
     pub(crate) fn measure<R: Rng>(&self, state: Vector2<f64>, rng: &mut R) -> [f32; 3] {
         let mut th = state.x;
         if let Some(s) = self.angle_noise_std {
-            th += s * rng.sample::<f64, _>(StandardNormal);
+            th += s * self.noise_scale * rng.sample::<f64, _>(StandardNormal);
         }
         if let Some(q) = self.quantum {
             th = q * (wrap_angle(th) / q).round();
         }
         let mut thdot = state.y;
         if let Some(s) = self.velocity_noise_std {
-            thdot += s * rng.sample::<f64, _>(StandardNormal);
+            thdot += s * self.noise_scale * rng.sample::<f64, _>(StandardNormal);
         }
         let thdot = thdot.clamp(-self.velocity_range, self.velocity_range);
         let (s, c) = th.sin_cos();
