@@ -14,7 +14,7 @@ use std::path::Path;
 /// File name of the checkpoint inside a run directory.
 pub const CHECKPOINT_FILE: &str = "checkpoint.bin";
 const MAGIC: [u8; 8] = *b"DDPGCKPT";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// The exact state of a ChaCha8 generator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +59,10 @@ pub struct Checkpoint {
     pub rng: RngState,
     /// The exploration noise process.
     pub noise: Noise,
+    /// The rig trained on (resolved when the run started).
+    pub rig: sim::Rig,
+    /// The evaluation rig.
+    pub eval_rig: sim::Rig,
     /// Environment steps done.
     pub step: u64,
     /// Episodes done.

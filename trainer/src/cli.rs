@@ -1,8 +1,9 @@
 //! The command-line interface of the `trainer` binary (parsed with clap; the binary's
 //! `main` only pins threads, calls [`run`] and prints errors).
 
-use crate::config::{ConfigOverrides, Plant, TrainConfig};
-use crate::eval::{self, EpisodeTrace};
+use crate::config::{ConfigOverrides, TrainConfig};
+use crate::eval;
+use crate::quality::{self, Comparison, EpisodeTrace};
 use crate::train::{RunOptions, Trainer};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -77,21 +78,43 @@ pub struct TrainArgs {
 pub struct EvalArgs {
     /// Exported weight file (policy-runtime format).
     pub policy_file: PathBuf,
-    /// Number of episodes.
-    #[arg(long, default_value_t = 100)]
+    /// Rig: a preset name (reference, hifi-ideal, realistic, desktop) or a rig file.
+    #[arg(long, default_value = "realistic", value_name = "NAME|FILE")]
+    pub rig: String,
+    /// Number of episodes (per controller; the policy and the baseline see the same ones).
+    #[arg(long, default_value_t = 1000)]
     pub episodes: usize,
     /// Evaluation seed (episode i starts from a state drawn with a seed derived from it and i).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Plant: the reference model, or the high-fidelity plant with realistic imperfections.
-    #[arg(long, value_enum, default_value_t = Plant::Reference)]
-    pub plant: Plant,
-    /// Per-episode CSV (default: next to the policy file, `<name>.eval-<plant>.csv`).
+    /// Simulated link loss: each step's new command is lost with this probability and the
+    /// previous one is held (zero-order hold).
+    #[arg(long, default_value_t = 0.0, value_name = "P")]
+    pub hold_prob: f64,
+    /// Print one JSON object with all figures instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Per-episode CSV of both controllers (default: next to the policy file,
+    /// `<name>.eval-<rig>.csv`).
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
-    /// Also write a PNG of the first episode's angle, velocity and torque.
+    /// Also write a PNG of the first episode (policy and baseline): angle, velocity, torque.
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
+    /// Also write a robustness map (success rate and mean return of policy and baseline over a
+    /// grid of two rig parameters) as a heatmap PNG.
+    #[arg(long, value_name = "FILE")]
+    pub map: Option<PathBuf>,
+    /// The map's two axes (`mass`, `length`, `damping`, `torque-limit`, `delay`, `lag`,
+    /// `friction`, `noise`), comma-separated.
+    #[arg(long, default_value = "mass,torque-limit", value_name = "X,Y")]
+    pub map_axes: String,
+    /// Episodes per map cell.
+    #[arg(long, default_value_t = 100)]
+    pub map_episodes: usize,
+    /// Worker threads (default: all cores; results do not depend on it).
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 /// The number of candle CPU threads a command will use (so `main` can pin them before any
@@ -200,31 +223,18 @@ fn eval_cmd(args: EvalArgs) -> anyhow::Result<()> {
     if args.episodes == 0 {
         bail!("--episodes must be at least 1");
     }
+    if !(args.hold_prob.is_finite() && (0.0..=1.0).contains(&args.hold_prob)) {
+        bail!("--hold-prob must be in [0, 1], got {}", args.hold_prob);
+    }
+    let threads = args.threads.unwrap_or_else(quality::default_threads).max(1);
+    let rig = sim::Rig::resolve(&args.rig)?;
     let actor = eval::load_policy_file(&args.policy_file)?;
-    let (o, h1, h2, a) = actor.dims();
-    let mut trace = EpisodeTrace {
-        dt: 0.05,
-        ..EpisodeTrace::default()
-    };
-    let report = eval::evaluate_runtime(
-        actor.as_ref(),
-        args.plant,
-        args.seed,
-        args.episodes,
-        Some(&mut trace),
-    )?;
-    let plant = match args.plant {
-        Plant::Reference => "reference",
-        Plant::Hifi => "hifi",
-    };
-    out!(
-        "{} ({o}-{h1}-{h2}-{a}) on the {plant} plant: mean return {:.1} ± {:.1} over {} episodes (seed {})",
-        args.policy_file.display(),
-        report.mean(),
-        report.std(),
-        args.episodes,
-        args.seed
-    );
+    eval::check_fits(actor.as_ref(), &rig)?;
+    let baseline = rig.baseline()?;
+    let (seed, hold) = (args.seed, args.hold_prob);
+    let pol = quality::evaluate(&rig, &actor, seed, args.episodes, hold, threads)?;
+    let base = quality::evaluate(&rig, &baseline, seed, args.episodes, hold, threads)?;
+    let cmp = Comparison::of(&rig.name, seed, hold, &pol, &base);
     let csv = args.csv.clone().unwrap_or_else(|| {
         let name = args
             .policy_file
@@ -232,19 +242,53 @@ fn eval_cmd(args: EvalArgs) -> anyhow::Result<()> {
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
         args.policy_file
-            .with_file_name(format!("{name}.eval-{plant}.csv"))
+            .with_file_name(format!("{name}.eval-{}.csv", rig.name))
     });
-    std::fs::write(&csv, report.to_csv())
+    std::fs::write(&csv, quality::episodes_csv(&pol, &base))
         .with_context(|| format!("cannot write {}", csv.display()))?;
-    out!("per-episode returns: {}", csv.display());
-    if let Some(png) = &args.plot {
-        let title = format!(
-            "{} on the {plant} plant, episode 0 (seed {})",
+    if args.json {
+        out!("{}", serde_json::to_string_pretty(&cmp)?);
+    } else {
+        let (o, h1, h2, a) = actor.dims();
+        out!(
+            "{} ({o}-{h1}-{h2}-{a}) on rig `{}` ({}), {} episodes (seed {}), hold probability {}",
             args.policy_file.display(),
-            report.seeds[0]
+            rig.name,
+            rig.description,
+            args.episodes,
+            args.seed,
+            args.hold_prob
         );
-        crate::plot::episode(png, &trace, &title)?;
-        out!("episode plot: {}", png.display());
+        out_raw!("{}", cmp.table());
+        out!("per-episode figures: {}", csv.display());
+    }
+    if let Some(png) = &args.plot {
+        let mut plant = rig.build()?;
+        let s0 = quality::episode_seed(seed, 0);
+        let (mut tp, mut tb) = (EpisodeTrace::default(), EpisodeTrace::default());
+        quality::run_episode(&mut plant, &actor, s0, hold, &mut tp);
+        quality::run_episode(&mut plant, &baseline, s0, hold, &mut tb);
+        let title = format!("rig `{}`, episode 0 (seed {s0})", rig.name);
+        crate::plot::episode(png, &[("policy", &tp), ("swing-up + LQR", &tb)], &title)?;
+        if !args.json {
+            out!("episode plot: {}", png.display());
+        }
+    }
+    if let Some(png) = &args.map {
+        let axes = crate::robustness::parse_axes(&args.map_axes)?;
+        let map = crate::robustness::RobustnessMap::compute(
+            &rig,
+            &actor,
+            &baseline,
+            axes,
+            args.map_episodes,
+            seed,
+            threads,
+        )?;
+        map.plot(png, &args.policy_file.display().to_string())?;
+        if !args.json {
+            out!("robustness map: {}", png.display());
+        }
     }
     Ok(())
 }

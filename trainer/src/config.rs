@@ -18,17 +18,6 @@ pub enum NoiseKind {
     Ou,
 }
 
-/// Which plant an evaluation runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum Plant {
-    /// The reference model (`sim::Pendulum`, Gym Pendulum-v1).
-    Reference,
-    /// The high-fidelity plant with its realistic imperfections switched on
-    /// (`sim::HiFiPendulum` with `HiFiParams::realistic()`).
-    Hifi,
-}
-
 /// Errors in a configuration (from a file or from the command line).
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -143,11 +132,27 @@ train_config! {
     eval_episodes: usize = 10;
     /// Episodes of the final evaluation of the exported policies through `policy-runtime`.
     final_eval_episodes: usize = 100;
-    /// Plant the agent trains on (the reference model, or the high-fidelity plant with
-    /// realistic imperfections and per-episode parameter randomisation).
-    train_plant: Plant = Plant::Reference;
-    /// Plant used by the periodic and final evaluations.
-    eval_plant: Plant = Plant::Reference;
+    /// Rig the agent trains on: a preset name (`reference`, `hifi-ideal`, `realistic`,
+    /// `desktop`) or a rig file (see `sim::rig`). Each training episode draws its plant from the
+    /// rig's randomisation ranges (domain randomisation), seeded from the run's seed. The
+    /// resolved rig is stored in the run directory (`rig.toml`) and in the checkpoint.
+    rig: String = "realistic".to_string();
+    /// Rig of the periodic and final evaluations (empty: the training rig).
+    eval_rig: String = String::new();
+    /// Store every transition twice, as observed and mirrored left-right
+    /// (`(cos θ, sin θ, θ̇), u → (cos θ, −sin θ, −θ̇), −u`, same reward): the pendulum is
+    /// symmetric, so the critic and actor learn an (almost) odd policy without an offset at
+    /// upright. Needs symmetric action bounds.
+    mirror_augmentation: bool = false;
+    /// Weight `c` of a training-only reward term `−c·|u_t − u_{t−1}|` [per N·m] that penalises
+    /// torque chatter (the evaluation reward is unchanged).
+    action_change_penalty: f64 = 0.0;
+    /// Weight `c` of a training-only reward term `−c·|wrap(θ_obs)|` [per rad] that sharpens the
+    /// reward near upright, where `θ²` is flat (steady-state error).
+    angle_abs_penalty: f64 = 0.0;
+    /// Probability that a training step's new action is lost and the previous one held
+    /// (simulated link loss, zero-order hold); the stored transition holds the applied action.
+    train_hold_prob: f64 = 0.0;
     /// Write a checkpoint every this many environment steps (at the next episode end; 0 = only
     /// at the end of the run).
     checkpoint_every: u64 = 5_000;
@@ -252,6 +257,23 @@ impl TrainConfig {
         }
         if self.eval_every > 0 && self.eval_episodes == 0 {
             return bad("eval_episodes", "must be at least 1 when eval_every > 0");
+        }
+        for (field, v) in [
+            ("action_change_penalty", self.action_change_penalty),
+            ("angle_abs_penalty", self.angle_abs_penalty),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return bad(field, format!("must be a finite number ≥ 0, got {v}"));
+            }
+        }
+        if !(self.train_hold_prob.is_finite() && (0.0..1.0).contains(&self.train_hold_prob)) {
+            return bad(
+                "train_hold_prob",
+                format!("must be in [0, 1), got {}", self.train_hold_prob),
+            );
+        }
+        if self.rig.is_empty() {
+            return bad("rig", "must name a rig preset or a rig file");
         }
         if self.threads == 0 || self.threads > 256 {
             return bad(

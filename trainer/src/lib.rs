@@ -17,10 +17,12 @@ pub mod network;
 pub mod noise;
 pub mod optimizer;
 pub mod plot;
+pub mod quality;
 pub mod replay;
+pub mod robustness;
 pub mod train;
 
-pub use config::{ConfigOverrides, NoiseKind, Plant, TrainConfig};
+pub use config::{ConfigOverrides, NoiseKind, TrainConfig};
 pub use ddpg::Ddpg;
 pub use error::TrainError;
 pub use train::{RunOptions, RunOutcome, Trainer};

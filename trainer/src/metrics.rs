@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 pub const EPISODE_CSV_HEADER: &str =
     "step,episode,episodic_return,critic_loss,actor_loss,mean_q,steps_per_sec\n";
 /// Header of `eval.csv`.
-pub const EVAL_CSV_HEADER: &str = "step,mean_return,std_return,episodes\n";
+pub const EVAL_CSV_HEADER: &str = "step,mean_return,std_return,success_rate,episodes\n";
 
 /// One finished training episode. Losses and Q are means over the episode's gradient steps
 /// (NaN, written as an empty field, before learning starts).
@@ -60,6 +60,8 @@ pub struct EvalRecord {
     pub mean_return: f64,
     /// Standard deviation of the returns.
     pub std_return: f64,
+    /// Fraction of successful episodes (upright over the last 50 steps).
+    pub success_rate: f64,
     /// Episodes evaluated.
     pub episodes: usize,
 }
@@ -68,8 +70,8 @@ impl EvalRecord {
     /// The CSV line (with newline).
     pub fn csv_line(&self) -> String {
         format!(
-            "{},{},{},{}\n",
-            self.step, self.mean_return, self.std_return, self.episodes
+            "{},{},{},{},{}\n",
+            self.step, self.mean_return, self.std_return, self.success_rate, self.episodes
         )
     }
 }

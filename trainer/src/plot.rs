@@ -1,15 +1,15 @@
 //! PNG plots (plotters, text drawn with an embedded open font).
 
 use crate::error::TrainError;
-use crate::eval::EpisodeTrace;
+use crate::quality::EpisodeTrace;
 use crate::metrics::{EpisodeRecord, EvalRecord};
 use plotters::prelude::*;
 use std::path::Path;
 use std::sync::Once;
 
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
-fn register_font() {
+pub(crate) fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The embedded font always parses; if it ever did not, text would be skipped by
@@ -114,8 +114,9 @@ pub fn learning_curve(
     root.present().map_err(|e| plot_err(path, e))
 }
 
-/// One episode: angle, angular velocity and torque against time, in three panels.
-pub fn episode(path: &Path, trace: &EpisodeTrace, title: &str) -> Result<(), TrainError> {
+/// Episodes of several controllers on the same initial state: angle, angular velocity and
+/// torque against time, in three panels, one colour per controller.
+pub fn episode(path: &Path, traces: &[(&str, &EpisodeTrace)], title: &str) -> Result<(), TrainError> {
     register_font();
     let root = BitMapBackend::new(path, (900, 780)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| plot_err(path, e))?;
@@ -123,14 +124,22 @@ pub fn episode(path: &Path, trace: &EpisodeTrace, title: &str) -> Result<(), Tra
         .titled(title, (FONT, 20))
         .map_err(|e| plot_err(path, e))?;
     let panels = root.split_evenly((3, 1));
-    let t_end = (trace.theta.len().max(1) as f64) * trace.dt;
-    let series: [(&str, &[f64], RGBColor); 3] = [
-        ("angle θ [rad] (0 = upright)", &trace.theta, BLUE),
-        ("velocity dθ/dt [rad/s]", &trace.theta_dot, GREEN),
-        ("torque [N·m]", &trace.torque, RED),
+    let dt = traces.first().map_or(1.0, |(_, t)| t.dt);
+    let t_end = traces
+        .iter()
+        .map(|(_, t)| t.theta.len())
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64
+        * dt;
+    let colours = [BLUE, RED, GREEN, BLACK];
+    let pick: [(&str, fn(&EpisodeTrace) -> &[f64]); 3] = [
+        ("angle θ [rad] (0 = upright)", |t| &t.theta),
+        ("velocity dθ/dt [rad/s]", |t| &t.theta_dot),
+        ("torque [N·m]", |t| &t.torque),
     ];
-    for (panel, (label, values, color)) in panels.iter().zip(series) {
-        let (lo, hi) = range(values.iter().copied());
+    for (p, (panel, (label, get))) in panels.iter().zip(pick).enumerate() {
+        let (lo, hi) = range(traces.iter().flat_map(|(_, t)| get(t).iter().copied()));
         let mut chart = ChartBuilder::on(panel)
             .margin(8)
             .x_label_area_size(30)
@@ -144,15 +153,27 @@ pub fn episode(path: &Path, trace: &EpisodeTrace, title: &str) -> Result<(), Tra
             .label_style((FONT, 13))
             .draw()
             .map_err(|e| plot_err(path, e))?;
-        chart
-            .draw_series(LineSeries::new(
-                values
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &v)| (i as f64 * trace.dt, v)),
-                color.stroke_width(2),
-            ))
-            .map_err(|e| plot_err(path, e))?;
+        for (k, (name, t)) in traces.iter().enumerate() {
+            let c = colours[k % colours.len()];
+            chart
+                .draw_series(LineSeries::new(
+                    get(t).iter().enumerate().map(|(i, &v)| ((i + 1) as f64 * t.dt, v)),
+                    c.stroke_width(2),
+                ))
+                .map_err(|e| plot_err(path, e))?
+                .label(*name)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c));
+        }
+        if p == 0 {
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .label_font((FONT, 13))
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()
+                .map_err(|e| plot_err(path, e))?;
+        }
     }
     root.present().map_err(|e| plot_err(path, e))
 }

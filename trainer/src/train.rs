@@ -4,7 +4,8 @@ use crate::checkpoint::{CHECKPOINT_FILE, Checkpoint, RngState};
 use crate::config::{NoiseKind, TrainConfig};
 use crate::ddpg::{Ddpg, Scaling, UpdateStats};
 use crate::error::TrainError;
-use crate::eval::{self, EvalReport};
+use crate::eval;
+use crate::quality::{self, QualitySummary};
 use crate::export::{export_actor, write_atomic};
 use crate::metrics::{EPISODE_CSV_HEADER, EVAL_CSV_HEADER, EpisodeRecord, EvalRecord};
 use crate::noise::{GaussianNoise, Noise, OuNoise};
@@ -12,7 +13,7 @@ use crate::replay::{Batch, ReplayBuffer};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sim::Environment;
+use sim::{Environment, Rig, RigPlant};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -21,6 +22,10 @@ use std::time::Instant;
 pub mod files {
     /// The configuration (TOML).
     pub const CONFIG: &str = "config.toml";
+    /// The rig trained on, resolved (TOML; a copy of the preset or file named by `rig`).
+    pub const RIG: &str = "rig.toml";
+    /// The evaluation rig, resolved (TOML).
+    pub const EVAL_RIG: &str = "eval_rig.toml";
     /// Per-episode training metrics.
     pub const METRICS: &str = "metrics.csv";
     /// Periodic evaluations.
@@ -63,11 +68,15 @@ pub struct RunOutcome {
     pub train_secs: f64,
     /// Mean environment steps per second over the run.
     pub steps_per_sec: f64,
+    /// Name of the rig trained on.
+    pub rig: String,
+    /// Name of the evaluation rig.
+    pub eval_rig: String,
     /// Final evaluation of `policy.postcard` through `policy-runtime` (when finished).
-    pub final_eval: Option<EvalReport>,
+    pub final_eval: Option<QualitySummary>,
     /// Final evaluation of `policy_best.postcard` through `policy-runtime` (when finished and
     /// a periodic evaluation happened).
-    pub best_eval: Option<EvalReport>,
+    pub best_eval: Option<QualitySummary>,
 }
 
 /// A training run in progress.
@@ -78,7 +87,9 @@ pub struct Trainer {
     replay: ReplayBuffer,
     rng: ChaCha8Rng,
     noise: Noise,
-    env: Box<dyn Environment + Send>,
+    rig: Rig,
+    eval_rig: Rig,
+    env: RigPlant,
     step: u64,
     episode: u64,
     updates: u64,
@@ -101,8 +112,16 @@ impl Trainer {
                     .into(),
             });
         }
+        let (rig, eval_rig) = resolve_rigs(&config)?;
         std::fs::create_dir_all(run_dir).map_err(|e| TrainError::io(run_dir, e))?;
-        let env = eval::make_env(config.train_plant)?;
+        let env = build_env(&rig)?;
+        if config.mirror_augmentation && env.action_low()[0] != -env.action_high()[0] {
+            return Err(crate::config::ConfigError::Invalid {
+                field: "mirror_augmentation",
+                reason: "needs symmetric action bounds".into(),
+            }
+            .into());
+        }
         let scaling = Scaling::from_bounds(
             env.observation_low(),
             env.observation_high(),
@@ -126,6 +145,8 @@ impl Trainer {
             replay,
             noise,
             env,
+            rig,
+            eval_rig,
             step: 0,
             episode: 0,
             updates: 0,
@@ -137,8 +158,22 @@ impl Trainer {
             config,
         };
         write_file(&run_dir.join(files::CONFIG), t.config.to_toml().as_bytes())?;
+        t.write_rigs()?;
         t.rewrite_csvs()?;
         Ok(t)
+    }
+
+    fn write_rigs(&self) -> Result<(), TrainError> {
+        write_file(&self.run_dir.join(files::RIG), self.rig.to_toml().as_bytes())?;
+        write_file(
+            &self.run_dir.join(files::EVAL_RIG),
+            self.eval_rig.to_toml().as_bytes(),
+        )
+    }
+
+    /// The rig trained on.
+    pub fn rig(&self) -> &Rig {
+        &self.rig
     }
 
     /// Continues the run in `run_dir` from its last checkpoint.
@@ -152,7 +187,9 @@ impl Trainer {
             replay: ck.replay,
             rng: ck.rng.restore(),
             noise: ck.noise,
-            env: eval::make_env(ck.config.train_plant)?,
+            env: build_env(&ck.rig)?,
+            rig: ck.rig,
+            eval_rig: ck.eval_rig,
             step: ck.step,
             episode: ck.episode,
             updates: ck.updates,
@@ -203,6 +240,8 @@ impl Trainer {
             replay: self.replay.clone(),
             rng: RngState::capture(&self.rng),
             noise: self.noise.clone(),
+            rig: self.rig.clone(),
+            eval_rig: self.eval_rig.clone(),
             step: self.step,
             episode: self.episode,
             updates: self.updates,
@@ -217,22 +256,15 @@ impl Trainer {
         self.checkpoint().save(&self.run_dir)
     }
 
-    /// Noise-free evaluation of the candle actor on the configured plant.
-    pub fn evaluate_now(&mut self, episodes: usize) -> Result<EvalReport, TrainError> {
-        let mut env = eval::make_env(self.config.eval_plant)?;
-        let agent = &mut self.agent;
+    /// Noise-free evaluation of the current actor, exported and run through `policy-runtime`
+    /// (exactly what would ship), on the evaluation rig.
+    pub fn evaluate_now(&mut self, episodes: usize) -> Result<QualitySummary, TrainError> {
+        let bytes = export_actor(&self.agent)?;
+        let actor = eval::load_runtime_policy(&bytes, "current actor")?;
         // Periodic evaluations use their own seeds, independent of the training episodes.
         let eval_seed = self.config.seed ^ 0x5EED_E7A1;
-        eval::evaluate(
-            env.as_mut(),
-            |obs, act| {
-                act.copy_from_slice(&agent.act(obs)?);
-                Ok(())
-            },
-            eval_seed,
-            episodes,
-            None,
-        )
+        let eps = quality::evaluate(&self.eval_rig, &actor, eval_seed, episodes, 0.0, 1)?;
+        Ok(QualitySummary::of(&eps))
     }
 
     /// Runs until `total_steps` (or `opts.stop_after`), then exports, plots and evaluates.
@@ -278,6 +310,8 @@ impl Trainer {
                 step: self.step,
                 train_secs: self.elapsed_secs,
                 steps_per_sec,
+                rig: self.rig.name.clone(),
+                eval_rig: self.eval_rig.name.clone(),
                 final_eval: None,
                 best_eval: None,
             });
@@ -317,6 +351,7 @@ impl Trainer {
             self.noise.reset();
             let mut ep_return = 0.0;
             let mut sums = (0.0f64, 0.0f64, 0.0f64, 0u64);
+            let mut prev_action: Option<f32> = None;
             loop {
                 if self.step < cfg.learning_starts {
                     for (a, (&l, &h)) in action.iter_mut().zip(low.iter().zip(&high)) {
@@ -329,10 +364,22 @@ impl Trainer {
                         action[k] = (mu[k] + noise_buf[k] as f32).clamp(low[k], high[k]);
                     }
                 }
+                if let Some(prev) = prev_action {
+                    if cfg.train_hold_prob > 0.0 && self.rng.random_bool(cfg.train_hold_prob) {
+                        action[0] = prev;
+                    }
+                }
                 let res = self.env.step(&action, &mut next_obs);
                 ep_return += res.reward;
+                let r = shaped_reward(&cfg, res.reward, &obs, action[0], prev_action);
+                prev_action = Some(action[0]);
                 self.replay
-                    .push(&obs, &action, res.reward as f32, res.terminated, &next_obs);
+                    .push(&obs, &action, r as f32, res.terminated, &next_obs);
+                if cfg.mirror_augmentation {
+                    let (mo, mn) = (mirror(&obs), mirror(&next_obs));
+                    self.replay
+                        .push(&mo, &[-action[0]], r as f32, res.terminated, &mn);
+                }
                 std::mem::swap(&mut obs, &mut next_obs);
                 self.step += 1;
                 if self.step > cfg.learning_starts && self.replay.len() >= cfg.batch_size {
@@ -351,8 +398,9 @@ impl Trainer {
                     let report = self.evaluate_now(cfg.eval_episodes)?;
                     let rec = EvalRecord {
                         step: self.step,
-                        mean_return: report.mean(),
-                        std_return: report.std(),
+                        mean_return: report.mean_return,
+                        std_return: report.stderr_return * (report.episodes as f64).sqrt(),
+                        success_rate: report.success_rate,
                         episodes: cfg.eval_episodes,
                     };
                     append(
@@ -439,18 +487,29 @@ impl Trainer {
             &self.evals,
         )?;
         let episodes = self.config.final_eval_episodes;
-        let plant = self.config.eval_plant;
-        let mut csv = String::from("policy,episode,seed,return\n");
-        let mut eval_file = |path: &Path, name: &str| -> Result<Option<EvalReport>, TrainError> {
+        let rig = &self.eval_rig;
+        let threads = quality::default_threads();
+        let mut csv = String::from(
+            "policy,episode,seed,return,success,tail_abs_theta,settling_step,chatter\n",
+        );
+        let mut eval_file = |path: &Path, name: &str| -> Result<Option<QualitySummary>, TrainError> {
             if !path.exists() || episodes == 0 {
                 return Ok(None);
             }
             let actor = eval::load_policy_file(path)?;
-            let r = eval::evaluate_runtime(actor.as_ref(), plant, FINAL_EVAL_SEED, episodes, None)?;
-            for (i, (s, ret)) in r.seeds.iter().zip(&r.returns).enumerate() {
-                csv.push_str(&format!("{name},{i},{s},{ret}\n"));
+            let eps = quality::evaluate(rig, &actor, FINAL_EVAL_SEED, episodes, 0.0, threads)?;
+            for (i, e) in eps.iter().enumerate() {
+                csv.push_str(&format!(
+                    "{name},{i},{},{},{},{},{},{}\n",
+                    e.seed,
+                    e.ret,
+                    u8::from(e.success),
+                    e.tail_abs_theta,
+                    e.settling_step.map_or(String::new(), |k| k.to_string()),
+                    e.chatter
+                ));
             }
-            Ok(Some(r))
+            Ok(Some(QualitySummary::of(&eps)))
         };
         let final_eval = eval_file(&policy_path, files::POLICY)?;
         let best_eval = eval_file(&self.run_dir.join(files::POLICY_BEST), files::POLICY_BEST)?;
@@ -461,6 +520,8 @@ impl Trainer {
             step: self.step,
             train_secs: self.elapsed_secs,
             steps_per_sec,
+            rig: self.rig.name.clone(),
+            eval_rig: self.eval_rig.name.clone(),
             final_eval,
             best_eval,
         };
@@ -482,12 +543,22 @@ impl RunOutcome {
             self.train_secs,
             self.steps_per_sec
         );
-        let line = |name: &str, r: &Option<EvalReport>| match r {
+        s.push_str(&format!(
+            "trained for rig `{}` (rig.toml); evaluated on rig `{}`\n",
+            self.rig, self.eval_rig
+        ));
+        let line = |name: &str, r: &Option<QualitySummary>| match r {
             Some(r) => format!(
-                "{name}: mean return {:.1} ± {:.1} over {} episodes (policy-runtime)\n",
-                r.mean(),
-                r.std(),
-                r.returns.len()
+                "{name}: mean return {:.1} ± {:.1} (standard error), worst {:.1}, success {:.1} %, \
+                 steady-state |θ| {}, chatter {:.4} N·m/step over {} episodes (policy-runtime)\n",
+                r.mean_return,
+                r.stderr_return,
+                r.worst_return,
+                100.0 * r.success_rate,
+                r.steady_state_abs_theta
+                    .map_or("-".to_string(), |t| format!("{t:.4} rad")),
+                r.chatter,
+                r.episodes
             ),
             None => String::new(),
         };
@@ -502,9 +573,51 @@ impl RunOutcome {
         [&self.final_eval, &self.best_eval]
             .into_iter()
             .flatten()
-            .map(EvalReport::mean)
+            .map(|r| r.mean_return)
             .reduce(f64::min)
     }
+}
+
+/// The training reward: the rig's reward plus the configured shaping terms (see
+/// [`TrainConfig::action_change_penalty`] and [`TrainConfig::angle_abs_penalty`]).
+pub fn shaped_reward(
+    cfg: &TrainConfig,
+    reward: f64,
+    obs: &[f32],
+    action: f32,
+    prev_action: Option<f32>,
+) -> f64 {
+    let mut r = reward;
+    if cfg.action_change_penalty > 0.0 {
+        if let Some(p) = prev_action {
+            r -= cfg.action_change_penalty * f64::from((action - p).abs());
+        }
+    }
+    if cfg.angle_abs_penalty > 0.0 {
+        let th = f64::from(obs[1]).atan2(f64::from(obs[0]));
+        r -= cfg.angle_abs_penalty * th.abs();
+    }
+    r
+}
+
+/// The left-right mirror image `(cos θ, −sin θ, −θ̇)` of a pendulum observation.
+pub fn mirror(obs: &[f32]) -> [f32; 3] {
+    [obs[0], -obs[1], -obs[2]]
+}
+
+fn resolve_rigs(config: &TrainConfig) -> Result<(Rig, Rig), TrainError> {
+    let load = |spec: &str| Rig::resolve(spec).map_err(|e| TrainError::Env(e.to_string()));
+    let rig = load(&config.rig)?;
+    let eval_rig = if config.eval_rig.is_empty() {
+        rig.clone()
+    } else {
+        load(&config.eval_rig)?
+    };
+    Ok((rig, eval_rig))
+}
+
+fn build_env(rig: &Rig) -> Result<RigPlant, TrainError> {
+    rig.build().map_err(|e| TrainError::Env(e.to_string()))
 }
 
 fn make_noise(config: &TrainConfig, low: &[f32], high: &[f32]) -> Noise {

@@ -1,0 +1,471 @@
+//! Control-quality evaluation: what a control engineer reads off a controller, next to the
+//! rig's swing-up + LQR baseline on the same episodes.
+//!
+//! Per episode (true plant state after each step, wrapped to `[-π, π)`; `u` the torque command
+//! the plant received after clipping, so a held command counts as applied again):
+//!
+//! | figure | definition |
+//! |---|---|
+//! | return | sum of the rig's rewards |
+//! | success | `|θ| < 0.1 rad` over each of the last [`SUCCESS_WINDOW`] steps |
+//! | steady-state error | mean `|θ|` over the last [`SUCCESS_WINDOW`] steps (successful episodes only in the summary) |
+//! | settling step | the first step `k` such that `|θ_j| < 0.1 rad` for every `j ≥ k` (none when the last step is outside) |
+//! | chatter | mean `|u_k − u_{k−1}|` over the last [`CHATTER_WINDOW`] steps [N·m per step] |
+//! | peak / RMS torque | `max |u|` and `sqrt(mean u²)` over the episode [N·m] |
+//!
+//! Link loss is simulated with a hold probability `p`: at each step, with probability `p` the
+//! controller's new command is lost and the plant keeps the previous one (zero-order hold, the
+//! first previous command being 0), drawn from a generator seeded with the episode's seed, so a
+//! policy and the baseline see the same losses on the same episode.
+
+use crate::error::TrainError;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use sim::{Environment, Rig, RigPlant, wrap_angle};
+
+/// Steps at the end of an episode over which success and steady-state error are judged.
+pub const SUCCESS_WINDOW: usize = 50;
+/// Angle bound of success and settling \[rad\].
+pub const SUCCESS_ANGLE: f64 = 0.1;
+/// Steps at the end of an episode over which chatter is measured.
+pub const CHATTER_WINDOW: usize = 100;
+
+/// The figures of one episode (see the [module docs](self)).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct EpisodeQuality {
+    /// Seed of the episode (initial state, randomisation, noise, losses).
+    pub seed: u64,
+    /// Undiscounted return.
+    pub ret: f64,
+    /// Upright over the whole success window.
+    pub success: bool,
+    /// Mean |θ| over the success window \[rad\].
+    pub tail_abs_theta: f64,
+    /// First step after which |θ| stays below the success angle.
+    pub settling_step: Option<usize>,
+    /// Mean |Δu| over the chatter window [N·m per step].
+    pub chatter: f64,
+    /// Largest |u| [N·m].
+    pub peak_torque: f64,
+    /// RMS of u [N·m].
+    pub rms_torque: f64,
+}
+
+/// Computes an episode's figures from its wrapped angles (after each step) and commands.
+pub fn episode_quality(seed: u64, ret: f64, theta: &[f64], torque: &[f64]) -> EpisodeQuality {
+    let n = theta.len();
+    let tail = &theta[n.saturating_sub(SUCCESS_WINDOW)..];
+    let success = !tail.is_empty() && tail.iter().all(|t| t.abs() < SUCCESS_ANGLE);
+    let tail_abs_theta = tail.iter().map(|t| t.abs()).sum::<f64>() / tail.len().max(1) as f64;
+    let settling_step = match theta.iter().rposition(|t| t.abs() >= SUCCESS_ANGLE) {
+        None if n > 0 => Some(0),
+        Some(k) if k + 1 < n => Some(k + 1),
+        _ => None,
+    };
+    let m = torque.len();
+    let start = m.saturating_sub(CHATTER_WINDOW).max(1);
+    let diffs = torque
+        .get(start..)
+        .unwrap_or(&[])
+        .iter()
+        .zip(&torque[start - 1..])
+        .map(|(u, prev)| (u - prev).abs());
+    let count = m.saturating_sub(start);
+    let chatter = diffs.sum::<f64>() / count.max(1) as f64;
+    let peak_torque = torque.iter().fold(0.0f64, |a, u| a.max(u.abs()));
+    let rms_torque = (torque.iter().map(|u| u * u).sum::<f64>() / m.max(1) as f64).sqrt();
+    EpisodeQuality {
+        seed,
+        ret,
+        success,
+        tail_abs_theta,
+        settling_step,
+        chatter,
+        peak_torque,
+        rms_torque,
+    }
+}
+
+/// Summary over episodes (the JSON object of `trainer eval --json`, per controller).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct QualitySummary {
+    /// Episodes.
+    pub episodes: usize,
+    /// Mean return.
+    pub mean_return: f64,
+    /// Standard error of the mean return (sample standard deviation / √n).
+    pub stderr_return: f64,
+    /// Lowest return.
+    pub worst_return: f64,
+    /// Fraction of successful episodes (0..1).
+    pub success_rate: f64,
+    /// Mean over successful episodes of the tail mean |θ| \[rad\] (NaN → null if none).
+    pub steady_state_abs_theta: Option<f64>,
+    /// Mean settling step over successful episodes (null if none).
+    pub settling_steps: Option<f64>,
+    /// Mean chatter over all episodes [N·m per step].
+    pub chatter: f64,
+    /// Largest |u| over all episodes [N·m].
+    pub peak_torque: f64,
+    /// Mean over episodes of the episode's RMS torque [N·m].
+    pub rms_torque: f64,
+}
+
+/// Mean and standard error (sample standard deviation / √n) of `x`.
+pub fn mean_stderr(x: &[f64]) -> (f64, f64) {
+    let n = x.len();
+    if n == 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let mean = x.iter().sum::<f64>() / n as f64;
+    if n < 2 {
+        return (mean, f64::NAN);
+    }
+    let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1) as f64;
+    (mean, (var / n as f64).sqrt())
+}
+
+impl QualitySummary {
+    /// Summarises episodes.
+    pub fn of(eps: &[EpisodeQuality]) -> Self {
+        let returns: Vec<f64> = eps.iter().map(|e| e.ret).collect();
+        let (mean_return, stderr_return) = mean_stderr(&returns);
+        let ok: Vec<&EpisodeQuality> = eps.iter().filter(|e| e.success).collect();
+        let mean_of = |f: &dyn Fn(&EpisodeQuality) -> f64| {
+            (!ok.is_empty()).then(|| ok.iter().map(|e| f(e)).sum::<f64>() / ok.len() as f64)
+        };
+        let n = eps.len().max(1) as f64;
+        Self {
+            episodes: eps.len(),
+            mean_return,
+            stderr_return,
+            worst_return: returns.iter().copied().fold(f64::INFINITY, f64::min),
+            success_rate: ok.len() as f64 / n,
+            steady_state_abs_theta: mean_of(&|e| e.tail_abs_theta),
+            settling_steps: mean_of(&|e| e.settling_step.unwrap_or(0) as f64),
+            chatter: eps.iter().map(|e| e.chatter).sum::<f64>() / n,
+            peak_torque: eps.iter().fold(0.0f64, |a, e| a.max(e.peak_torque)),
+            rms_torque: eps.iter().map(|e| e.rms_torque).sum::<f64>() / n,
+        }
+    }
+}
+
+/// A deterministic controller: writes the command for an observation.
+pub trait Controller: Sync {
+    /// The command for `obs` (into `action`).
+    fn act(&self, obs: &[f32], action: &mut [f32]);
+}
+
+impl Controller for sim::controllers::EnergySwingUp {
+    fn act(&self, obs: &[f32], action: &mut [f32]) {
+        let o = [obs[0], obs[1], obs[2]];
+        action[0] = sim::controllers::EnergySwingUp::act(self, &o);
+    }
+}
+
+/// Angle, velocity and torque of one episode over time.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EpisodeTrace {
+    /// Control period [s] between samples.
+    pub dt: f64,
+    /// True angle θ [rad] after each step (wrapped; 0 = upright).
+    pub theta: Vec<f64>,
+    /// True angular velocity θ̇ [rad/s] after each step.
+    pub theta_dot: Vec<f64>,
+    /// Torque command the plant received at each step [N·m].
+    pub torque: Vec<f64>,
+}
+
+/// Runs one episode of `ctrl` on `plant` from `seed` with hold probability `hold_prob`;
+/// returns its figures and fills `trace`.
+pub fn run_episode(
+    plant: &mut RigPlant,
+    ctrl: &dyn Controller,
+    seed: u64,
+    hold_prob: f64,
+    trace: &mut EpisodeTrace,
+) -> EpisodeQuality {
+    let mut obs = [0.0f32; 3];
+    let mut action = [0.0f32; 1];
+    let (low, high) = (plant.action_low()[0], plant.action_high()[0]);
+    plant.reset(seed, &mut obs);
+    let mut losses = ChaCha8Rng::seed_from_u64(seed);
+    losses.set_stream(7);
+    trace.dt = plant.dt();
+    trace.theta.clear();
+    trace.theta_dot.clear();
+    trace.torque.clear();
+    let mut held = 0.0f32;
+    let mut ret = 0.0;
+    for _ in 0..plant.max_episode_steps() {
+        ctrl.act(&obs, &mut action);
+        let lost = hold_prob > 0.0 && losses.random_bool(hold_prob.min(1.0));
+        if !lost {
+            held = if action[0].is_nan() {
+                0.0
+            } else {
+                action[0].clamp(low, high)
+            };
+        }
+        let r = plant.step(&[held], &mut obs);
+        ret += r.reward;
+        let s = plant.state();
+        trace.theta.push(wrap_angle(s.x));
+        trace.theta_dot.push(s.y);
+        trace.torque.push(f64::from(held));
+        if r.terminated || r.truncated {
+            break;
+        }
+    }
+    episode_quality(seed, ret, &trace.theta, &trace.torque)
+}
+
+/// The seed of evaluation episode `i` of an evaluation seeded with `eval_seed`.
+pub fn episode_seed(eval_seed: u64, i: usize) -> u64 {
+    eval_seed
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(i as u64)
+}
+
+/// Runs `episodes` episodes (seeds from [`episode_seed`]) of `ctrl` on `rig`, split over
+/// `threads` threads (the result does not depend on the split).
+pub fn evaluate(
+    rig: &Rig,
+    ctrl: &dyn Controller,
+    eval_seed: u64,
+    episodes: usize,
+    hold_prob: f64,
+    threads: usize,
+) -> Result<Vec<EpisodeQuality>, TrainError> {
+    let plant = rig.build().map_err(|e| TrainError::Env(e.to_string()))?;
+    let threads = threads.clamp(1, episodes.max(1));
+    let chunk = episodes.div_ceil(threads);
+    let mut out = vec![None; episodes];
+    std::thread::scope(|s| {
+        for (c, slots) in out.chunks_mut(chunk.max(1)).enumerate() {
+            let mut plant = plant.clone();
+            s.spawn(move || {
+                let mut trace = EpisodeTrace::default();
+                for (j, slot) in slots.iter_mut().enumerate() {
+                    let seed = episode_seed(eval_seed, c * chunk + j);
+                    *slot = Some(run_episode(&mut plant, ctrl, seed, hold_prob, &mut trace));
+                }
+            });
+        }
+    });
+    Ok(out.into_iter().flatten().collect())
+}
+
+/// Threads for evaluation: the machine's cores.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Per-episode CSV of a policy and the baseline on the same episodes.
+pub fn episodes_csv(policy: &[EpisodeQuality], baseline: &[EpisodeQuality]) -> String {
+    let mut s = String::from(
+        "controller,episode,seed,return,success,tail_abs_theta,settling_step,chatter,peak_torque,rms_torque\n",
+    );
+    for (name, eps) in [("policy", policy), ("baseline", baseline)] {
+        for (i, e) in eps.iter().enumerate() {
+            s.push_str(&format!(
+                "{name},{i},{},{},{},{},{},{},{},{}\n",
+                e.seed,
+                e.ret,
+                u8::from(e.success),
+                e.tail_abs_theta,
+                e.settling_step.map_or(String::new(), |k| k.to_string()),
+                e.chatter,
+                e.peak_torque,
+                e.rms_torque
+            ));
+        }
+    }
+    s
+}
+
+/// A policy and the rig's baseline on the same episodes (the object `trainer eval --json`
+/// prints).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    /// The rig's name.
+    pub rig: String,
+    /// Episodes per controller.
+    pub episodes: usize,
+    /// Evaluation seed.
+    pub seed: u64,
+    /// Probability that a step's new command is lost (held).
+    pub hold_prob: f64,
+    /// The policy's figures.
+    pub policy: QualitySummary,
+    /// The swing-up + LQR baseline's figures.
+    pub baseline: QualitySummary,
+    /// Mean of the per-episode return differences, policy minus baseline.
+    pub paired_diff_mean: f64,
+    /// Standard error of that mean.
+    pub paired_diff_stderr: f64,
+    /// Episodes the policy keeps upright that the baseline does not.
+    pub policy_only_successes: usize,
+    /// Episodes the baseline keeps upright that the policy does not.
+    pub baseline_only_successes: usize,
+}
+
+impl Comparison {
+    /// Pairs the per-episode figures of a policy and the baseline (same seeds, same order).
+    pub fn of(
+        rig: &str,
+        seed: u64,
+        hold_prob: f64,
+        policy: &[EpisodeQuality],
+        baseline: &[EpisodeQuality],
+    ) -> Self {
+        let diffs: Vec<f64> = policy
+            .iter()
+            .zip(baseline)
+            .map(|(p, b)| p.ret - b.ret)
+            .collect();
+        let (paired_diff_mean, paired_diff_stderr) = mean_stderr(&diffs);
+        let count = |f: &dyn Fn(&EpisodeQuality, &EpisodeQuality) -> bool| {
+            policy.iter().zip(baseline).filter(|(p, b)| f(p, b)).count()
+        };
+        Self {
+            rig: rig.to_string(),
+            episodes: policy.len(),
+            seed,
+            hold_prob,
+            policy: QualitySummary::of(policy),
+            baseline: QualitySummary::of(baseline),
+            paired_diff_mean,
+            paired_diff_stderr,
+            policy_only_successes: count(&|p, b| p.success && !b.success),
+            baseline_only_successes: count(&|p, b| b.success && !p.success),
+        }
+    }
+
+    /// The side-by-side table printed by `trainer eval`.
+    pub fn table(&self) -> String {
+        let opt = |x: Option<f64>, prec: usize| x.map_or("-".to_string(), |v| format!("{v:.prec$}"));
+        let rows: [(&str, String, String); 9] = [
+            (
+                "mean return ± s.e.",
+                format!("{:.1} ± {:.1}", self.policy.mean_return, self.policy.stderr_return),
+                format!(
+                    "{:.1} ± {:.1}",
+                    self.baseline.mean_return, self.baseline.stderr_return
+                ),
+            ),
+            (
+                "worst return",
+                format!("{:.1}", self.policy.worst_return),
+                format!("{:.1}", self.baseline.worst_return),
+            ),
+            (
+                "success rate",
+                format!("{:.1} %", 100.0 * self.policy.success_rate),
+                format!("{:.1} %", 100.0 * self.baseline.success_rate),
+            ),
+            (
+                "steady-state |θ| [rad]",
+                opt(self.policy.steady_state_abs_theta, 4),
+                opt(self.baseline.steady_state_abs_theta, 4),
+            ),
+            (
+                "settling [steps]",
+                opt(self.policy.settling_steps, 1),
+                opt(self.baseline.settling_steps, 1),
+            ),
+            (
+                "chatter [N·m/step]",
+                format!("{:.4}", self.policy.chatter),
+                format!("{:.4}", self.baseline.chatter),
+            ),
+            (
+                "peak torque [N·m]",
+                format!("{:.3}", self.policy.peak_torque),
+                format!("{:.3}", self.baseline.peak_torque),
+            ),
+            (
+                "RMS torque [N·m]",
+                format!("{:.3}", self.policy.rms_torque),
+                format!("{:.3}", self.baseline.rms_torque),
+            ),
+            (
+                "upright only with",
+                format!("{}", self.policy_only_successes),
+                format!("{}", self.baseline_only_successes),
+            ),
+        ];
+        let mut s = format!("{:<24} {:>18} {:>18}\n", "", "policy", "swing-up + LQR");
+        for (name, p, b) in rows {
+            s.push_str(&format!("{name:<24} {p:>18} {b:>18}\n"));
+        }
+        s.push_str(&format!(
+            "paired return difference (policy − baseline): {:.1} ± {:.1}\n",
+            self.paired_diff_mean, self.paired_diff_stderr
+        ));
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_known_offset_gives_the_hand_computed_steady_state_error() {
+        // Falls for 100 steps, then holds at 0.05 rad for the last 100 steps.
+        let theta: Vec<f64> = (0..200).map(|k| if k < 100 { 2.0 } else { 0.05 }).collect();
+        let torque = vec![0.5; 200];
+        let q = episode_quality(1, -10.0, &theta, &torque);
+        assert!(q.success);
+        assert!((q.tail_abs_theta - 0.05).abs() < 1e-12);
+        assert_eq!(q.settling_step, Some(100));
+        assert_eq!(q.chatter, 0.0);
+        assert_eq!(q.peak_torque, 0.5);
+        assert!((q.rms_torque - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_known_chatter_gives_the_hand_computed_figures() {
+        // ±0.2 N·m alternating every step: |Δu| = 0.4 on every step of the window.
+        let theta = vec![0.0; 200];
+        let torque: Vec<f64> = (0..200)
+            .map(|k| if k % 2 == 0 { 0.2 } else { -0.2 })
+            .collect();
+        let q = episode_quality(0, 0.0, &theta, &torque);
+        assert!((q.chatter - 0.4).abs() < 1e-12, "{}", q.chatter);
+        assert!((q.rms_torque - 0.2).abs() < 1e-12);
+        assert_eq!(q.settling_step, Some(0));
+        // A ramp 0, 0.01, 0.02, ...: chatter 0.01 per step.
+        let ramp: Vec<f64> = (0..200).map(|k| 0.01 * k as f64).collect();
+        let q = episode_quality(0, 0.0, &theta, &ramp);
+        assert!((q.chatter - 0.01).abs() < 1e-12);
+    }
+
+    #[test]
+    fn failure_and_late_fall_are_not_success() {
+        let mut theta = vec![0.0; 200];
+        theta[199] = 0.2; // falls out on the last step
+        let q = episode_quality(0, 0.0, &theta, &[0.0; 200]);
+        assert!(!q.success);
+        assert_eq!(q.settling_step, None);
+        let s = QualitySummary::of(&[q]);
+        assert_eq!(s.success_rate, 0.0);
+        assert_eq!(s.steady_state_abs_theta, None);
+    }
+
+    #[test]
+    fn summary_stderr_is_sample_std_over_sqrt_n() {
+        let eps: Vec<EpisodeQuality> = [1.0, 2.0, 3.0, 4.0]
+            .iter()
+            .map(|&r| episode_quality(0, r, &[0.0; 60], &[0.0; 60]))
+            .collect();
+        let s = QualitySummary::of(&eps);
+        assert_eq!(s.mean_return, 2.5);
+        // sample variance 5/3, /4 → sqrt(5/12)
+        assert!((s.stderr_return - (5.0f64 / 12.0).sqrt()).abs() < 1e-12);
+        assert_eq!(s.worst_return, 1.0);
+        assert_eq!(s.success_rate, 1.0);
+    }
+}
