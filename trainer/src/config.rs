@@ -144,6 +144,11 @@ train_config! {
     /// symmetric, so the critic and actor learn an (almost) odd policy without an offset at
     /// upright. Needs symmetric action bounds.
     mirror_augmentation: bool = false;
+    /// Weight `w` of an oddness term `w·mean((μ(s) + μ(mirror s))² / half-range²)` added to the
+    /// actor loss: the pendulum is left-right symmetric, so the optimal policy is odd and
+    /// commands zero torque upright at rest; without it the actor keeps a torque offset (and so
+    /// a steady-state angle error) where the return is flat.
+    odd_policy_weight: f64 = 0.0;
     /// Weight `c` of a training-only reward term `−c·|u_t − u_{t−1}|` [per N·m] that penalises
     /// torque chatter (the evaluation reward is unchanged).
     action_change_penalty: f64 = 0.0;
@@ -261,6 +266,7 @@ impl TrainConfig {
         for (field, v) in [
             ("action_change_penalty", self.action_change_penalty),
             ("angle_abs_penalty", self.angle_abs_penalty),
+            ("odd_policy_weight", self.odd_policy_weight),
         ] {
             if !(v.is_finite() && v >= 0.0) {
                 return bad(field, format!("must be a finite number ≥ 0, got {v}"));

@@ -112,6 +112,9 @@ pub struct Ddpg {
     device: Device,
     act_mid: Tensor,
     act_half: Tensor,
+    /// `(1, −1, −1)`: the mirror image of a normalised observation (oddness term).
+    mirror_sign: Tensor,
+    odd_weight: f64,
     scratch_s: Vec<f32>,
     scratch_s2: Vec<f32>,
 }
@@ -199,6 +202,12 @@ impl Ddpg {
             critic_target: TargetMlp::new(state.critic_target, &device)?,
             actor_opt: state.actor_opt,
             critic_opt: state.critic_opt,
+            mirror_sign: Tensor::from_slice(
+                &mirror_sign(s.obs_offset.len()),
+                (1, s.obs_offset.len()),
+                &device,
+            )?,
+            odd_weight: config.odd_policy_weight,
             act_mid: Tensor::from_slice(&mid, (1, act_dim), &device)?,
             act_half: Tensor::from_slice(&half, (1, act_dim), &device)?,
             scaling: state.scaling,
@@ -293,10 +302,18 @@ impl Ddpg {
         }
         self.critic.sync_vars()?;
 
-        // Actor: loss = −mean Q(s, μ(s)); the critic's weights are detached.
-        let mu = self.actor_head(&mlp_forward(&self.actor.tracked(), &s)?)?;
+        // Actor: loss = −mean Q(s, μ(s)) [+ w·mean ((μ(s) + μ(mirror s)) / half-range)²];
+        // the critic's weights are detached.
+        let tracked = self.actor.tracked();
+        let mu = self.actor_head(&mlp_forward(&tracked, &s)?)?;
         let qa = mlp_forward(&self.critic.detached(), &Tensor::cat(&[&s, &mu], 1)?)?;
-        let actor_loss_t = qa.mean_all()?.neg()?;
+        let mut actor_loss_t = qa.mean_all()?.neg()?;
+        if self.odd_weight > 0.0 {
+            let sm = s.broadcast_mul(&self.mirror_sign)?;
+            let mu_m = self.actor_head(&mlp_forward(&tracked, &sm)?)?;
+            let odd = mu.add(&mu_m)?.broadcast_div(&self.act_half)?.sqr()?.mean_all()?;
+            actor_loss_t = actor_loss_t.add(&odd.affine(self.odd_weight, 0.0)?)?;
+        }
         let actor_loss = actor_loss_t.to_scalar::<f32>()?;
         if !actor_loss.is_finite() {
             return Err(diverged("actor loss"));
@@ -320,6 +337,13 @@ impl Ddpg {
             mean_q,
         })
     }
+}
+
+/// Signs that mirror a normalised pendulum observation `(cos θ, sin θ, θ̇)` left-right.
+fn mirror_sign(obs_dim: usize) -> Vec<f32> {
+    (0..obs_dim)
+        .map(|i| if i == 0 { 1.0 } else { -1.0 })
+        .collect()
 }
 
 fn diverged(what: &str) -> TrainError {
