@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::bench;
 use crate::firmware::{self, FirmwareConfig};
 use crate::link::Faults;
-use crate::plant::PlantKind;
+use crate::plant::{build_rig, control_period_us};
 use crate::policy_file::{self, Dims};
 use crate::reference::{host_policy, host_return};
 use crate::report::{self, Spread};
@@ -83,9 +83,10 @@ struct RunArgs {
     /// Baud rate of the --serial port (raw, 8N1; the firmware uses 115200).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_BAUD, requires = "serial")]
     baud: u32,
-    /// Plant simulated on the host.
-    #[arg(long, value_enum, default_value_t = PlantKind::Reference)]
-    plant: PlantKind,
+    /// Rig simulated on the host: a preset (reference, hifi-ideal, realistic, desktop) or a rig
+    /// file; the firmware is built with the rig's control period.
+    #[arg(long, default_value = "reference", value_name = "NAME|FILE")]
+    rig: String,
     /// Episodes (initial states seeded by seed, seed+1, ...).
     #[arg(long, default_value_t = 5)]
     episodes: usize,
@@ -190,6 +191,7 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
         s.validate()?;
     }
     let mut host = host_policy(&bytes)?;
+    let (rig, mut plant) = build_rig(&a.rig)?;
     let config = SessionConfig {
         faults,
         seed: a.seed,
@@ -201,7 +203,11 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
     let mut session = match &serial {
         // The board was flashed already: only the expected hash is needed.
         Some(s) => Session::open_serial(s, hil_protocol::policy_hash(&bytes), config)?,
-        None => Session::start(&firmware::build(&FirmwareConfig::new(&policy))?, config)?,
+        None => {
+            let mut fw = FirmwareConfig::new(&policy);
+            fw.control_period_us = control_period_us(&rig)?;
+            Session::start(&firmware::build(&fw)?, config)?
+        }
     };
     let h = *session.hello();
     println!(
@@ -216,8 +222,8 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
         h.inference_stack,
         session.board().describe()
     );
-    let mut plant = a.plant.build()?;
-    let mut ref_plant = a.plant.build()?;
+    println!("rig: {} ({})", rig.name, rig.description);
+    let mut ref_plant = plant.clone();
     let mut episodes = Vec::with_capacity(a.episodes);
     println!(
         "episode  seed   return(board)  return(host)  final|θ|  watchdog  mismatches  lost steps"
@@ -227,13 +233,13 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
         let reference = host
             .as_mut()
             .map(|p| p as &mut dyn FnMut(&[f32]) -> Vec<f32>);
-        let ep = session.run_episode(plant.as_mut(), seed, a.steps, reference)?;
+        let ep = session.run_episode(&mut plant, seed, a.steps, reference)?;
         let host_ret = host
             .as_mut()
             .map(|p| {
                 format!(
                     "{:>12.3}",
-                    host_return(ref_plant.as_mut(), seed, ep.rows.len(), p)
+                    host_return(&mut ref_plant, seed, ep.rows.len(), p)
                 )
             })
             .unwrap_or_else(|| format!("{:>12}", "-"));

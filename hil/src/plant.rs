@@ -1,7 +1,7 @@
 //! The simulated plant on the host.
 
 use nalgebra::Vector2;
-use sim::{Environment, HiFiParams, HiFiPendulum, Pendulum};
+use sim::{Environment, HiFiPendulum, Pendulum, Rig, RigPlant};
 
 use crate::HilError;
 
@@ -31,27 +31,31 @@ impl Plant for HiFiPendulum {
     }
 }
 
-/// Which plant to simulate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PlantKind {
-    /// `sim::Pendulum`, the Gym Pendulum-v1 reference model.
-    Reference,
-    /// `sim::HiFiPendulum` with `HiFiParams::realistic()` (imperfections switched on).
-    Realistic,
-    /// `sim::HiFiPendulum` with `HiFiParams::default()` (imperfections off).
-    Hifi,
+impl Plant for RigPlant {
+    fn state(&self) -> Vector2<f64> {
+        RigPlant::state(self)
+    }
+    fn dt(&self) -> f64 {
+        RigPlant::dt(self)
+    }
 }
 
-impl PlantKind {
-    /// Builds the plant.
-    pub fn build(self) -> Result<Box<dyn Plant>, HilError> {
-        let err = |e: sim::ParamError| HilError::Plant(e.to_string());
-        Ok(match self {
-            PlantKind::Reference => Box::new(Pendulum::default()),
-            PlantKind::Realistic => {
-                Box::new(HiFiPendulum::new(HiFiParams::realistic()).map_err(err)?)
-            }
-            PlantKind::Hifi => Box::new(HiFiPendulum::new(HiFiParams::default()).map_err(err)?),
-        })
+/// Resolves `--rig NAME|FILE` (a preset of `sim::rig` or a rig file) and builds its plant.
+pub fn build_rig(spec: &str) -> Result<(Rig, RigPlant), HilError> {
+    let rig = Rig::resolve(spec).map_err(|e| HilError::Plant(e.to_string()))?;
+    let plant = rig.build().map_err(|e| HilError::Plant(e.to_string()))?;
+    Ok((rig, plant))
+}
+
+/// The firmware control period for a rig's `dt` [µs] (rounded; at least 1).
+pub fn control_period_us(rig: &Rig) -> Result<u32, HilError> {
+    let us = (rig.dt() * 1e6).round();
+    if !(1.0..=f64::from(u32::MAX)).contains(&us) {
+        return Err(HilError::Plant(format!(
+            "rig `{}`: dt = {} s is not a control period the firmware can run",
+            rig.name,
+            rig.dt()
+        )));
     }
+    Ok(us as u32)
 }

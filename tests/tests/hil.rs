@@ -381,3 +381,42 @@ fn hil_run_serial_command_drives_a_board_on_a_qemu_pty() {
     );
     drop(qemu);
 }
+
+#[test]
+fn hil_run_takes_a_rig_and_steps_at_its_period() {
+    if !qemu_present() {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    // The desktop rig runs at 100 Hz: the plant steps 10 ms per row.
+    hil::cli::main_from([
+        "hil",
+        "run",
+        "--rig",
+        "desktop",
+        "--episodes",
+        "1",
+        "--steps",
+        "20",
+        "--out",
+        out.path().to_str().unwrap(),
+    ])
+    .unwrap_or_else(|e| panic!("hil run --rig desktop: {e:#}"));
+    let csv = std::fs::read_to_string(out.path().join("trajectory.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 20, "header and 20 rows:\n{csv}");
+    let times: Vec<f64> = csv
+        .lines()
+        .skip(1)
+        .take(2)
+        .map(|l| l.split(',').nth(3).unwrap().parse().unwrap())
+        .collect();
+    assert!((times[1] - times[0] - 0.01).abs() < 1e-6, "{csv}");
+}
+
+#[test]
+fn hil_run_refuses_an_unknown_rig_naming_the_presets() {
+    let err = hil::cli::main_from(["hil", "run", "--rig", "no-such-rig", "--episodes", "1"])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no-such-rig") && err.contains("realistic"), "{err}");
+}

@@ -73,7 +73,7 @@ pub struct Checkpoint {
     pub episodes: Vec<EpisodeRecord>,
     /// Periodic evaluations so far.
     pub evals: Vec<EvalRecord>,
-    /// Best periodic evaluation mean so far.
+    /// Best periodic evaluation score so far (`1e6 × success rate + mean return`).
     pub best_eval: Option<f64>,
     /// Wall time spent training so far [s].
     pub elapsed_secs: f64,

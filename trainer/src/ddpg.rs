@@ -115,6 +115,11 @@ pub struct Ddpg {
     /// `(1, −1, −1)`: the mirror image of a normalised observation (oddness term).
     mirror_sign: Tensor,
     odd_weight: f64,
+    smooth_weight: f64,
+    spatial_weight: f64,
+    /// Fixed perturbations (batch × obs, normal with σ = `spatial_smoothness_sigma`) for the
+    /// spatial smoothness term, drawn once from the run's seed.
+    spatial_eps: Tensor,
     scratch_s: Vec<f32>,
     scratch_s2: Vec<f32>,
 }
@@ -208,6 +213,9 @@ impl Ddpg {
                 &device,
             )?,
             odd_weight: config.odd_policy_weight,
+            smooth_weight: config.smoothness_weight,
+            spatial_weight: config.spatial_smoothness_weight,
+            spatial_eps: spatial_perturbations(config, s.obs_offset.len(), &device)?,
             act_mid: Tensor::from_slice(&mid, (1, act_dim), &device)?,
             act_half: Tensor::from_slice(&half, (1, act_dim), &device)?,
             scaling: state.scaling,
@@ -314,6 +322,17 @@ impl Ddpg {
             let odd = mu.add(&mu_m)?.broadcast_div(&self.act_half)?.sqr()?.mean_all()?;
             actor_loss_t = actor_loss_t.add(&odd.affine(self.odd_weight, 0.0)?)?;
         }
+        if self.spatial_weight > 0.0 && self.spatial_eps.dims()[0] == n {
+            let sp = s.add(&self.spatial_eps)?;
+            let mu_p = self.actor_head(&mlp_forward(&tracked, &sp)?)?;
+            let jump = mu.sub(&mu_p)?.broadcast_div(&self.act_half)?.abs()?.mean_all()?;
+            actor_loss_t = actor_loss_t.add(&jump.affine(self.spatial_weight, 0.0)?)?;
+        }
+        if self.smooth_weight > 0.0 {
+            let mu2 = self.actor_head(&mlp_forward(&tracked, &s2)?)?;
+            let jump = mu.sub(&mu2)?.broadcast_div(&self.act_half)?.abs()?.mean_all()?;
+            actor_loss_t = actor_loss_t.add(&jump.affine(self.smooth_weight, 0.0)?)?;
+        }
         let actor_loss = actor_loss_t.to_scalar::<f32>()?;
         if !actor_loss.is_finite() {
             return Err(diverged("actor loss"));
@@ -337,6 +356,24 @@ impl Ddpg {
             mean_q,
         })
     }
+}
+
+/// `batch_size × obs_dim` normal draws with σ = `spatial_smoothness_sigma`, from a generator
+/// seeded with the run's seed (stream 3), so runs stay reproducible.
+fn spatial_perturbations(
+    config: &TrainConfig,
+    obs_dim: usize,
+    device: &Device,
+) -> candle_core::Result<Tensor> {
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(config.seed);
+    rng.set_stream(3);
+    let n = config.batch_size * obs_dim;
+    let sigma = config.spatial_smoothness_sigma as f32;
+    let v: Vec<f32> = (0..n)
+        .map(|_| sigma * rng.sample::<f32, _>(rand_distr::StandardNormal))
+        .collect();
+    Tensor::from_slice(&v, (config.batch_size, obs_dim), device)
 }
 
 /// Signs that mirror a normalised pendulum observation `(cos θ, sin θ, θ̇)` left-right.

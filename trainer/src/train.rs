@@ -409,8 +409,11 @@ impl Trainer {
                         &rec.csv_line(),
                     )?;
                     self.evals.push(rec);
-                    if self.best_eval.is_none_or(|b| rec.mean_return > b) {
-                        self.best_eval = Some(rec.mean_return);
+                    // Best = most episodes upright, then the highest mean return (both enter
+                    // one score: the success rate dominates any return difference).
+                    let score = rec.success_rate * 1e6 + rec.mean_return;
+                    if self.best_eval.is_none_or(|b| score > b) {
+                        self.best_eval = Some(score);
                         write_atomic(
                             &self.run_dir.join(files::POLICY_BEST),
                             &export_actor(&self.agent)?,
@@ -454,11 +457,14 @@ impl Trainer {
                 None => ep_return,
             });
             bar.set_message(format!(
-                "episode {} | recent return {:.0} | best eval {}",
+                "episode {} | recent return {:.0} | last eval {}",
                 self.episode,
                 recent.unwrap_or(f64::NAN),
-                self.best_eval
-                    .map_or("-".to_string(), |b| format!("{b:.0}"))
+                self.evals.last().map_or("-".to_string(), |e| format!(
+                    "{:.0}, {:.0} % upright",
+                    e.mean_return,
+                    100.0 * e.success_rate
+                ))
             ));
             let stop =
                 opts.stop_after.is_some_and(|s| self.step >= s) && self.step < cfg.total_steps;
@@ -579,7 +585,7 @@ impl RunOutcome {
 }
 
 /// The training reward: the rig's reward plus the configured shaping terms (see
-/// [`TrainConfig::action_change_penalty`] and [`TrainConfig::angle_abs_penalty`]).
+/// [`TrainConfig::action_change_penalty`] and [`TrainConfig::angle_well_weight`]).
 pub fn shaped_reward(
     cfg: &TrainConfig,
     reward: f64,
@@ -593,9 +599,10 @@ pub fn shaped_reward(
             r -= cfg.action_change_penalty * f64::from((action - p).abs());
         }
     }
-    if cfg.angle_abs_penalty > 0.0 {
+    if cfg.angle_well_weight > 0.0 {
         let th = f64::from(obs[1]).atan2(f64::from(obs[0]));
-        r -= cfg.angle_abs_penalty * th.abs();
+        let s2 = 2.0 * cfg.angle_well_width * cfg.angle_well_width;
+        r -= cfg.angle_well_weight * (1.0 - (-th * th / s2).exp());
     }
     r
 }
@@ -728,8 +735,14 @@ mod tests {
         let saved = TrainConfig::from_toml_file(&dir.join(files::CONFIG)).unwrap();
         assert_eq!(saved, small_config());
         let r = out.final_eval.unwrap();
-        assert_eq!(r.returns.len(), 3);
-        assert!(r.returns.iter().all(|x| x.is_finite() && *x <= 0.0));
+        assert_eq!(r.episodes, 3);
+        assert!(r.mean_return.is_finite() && r.worst_return <= 0.0);
+        // The run directory records the rig it trained on.
+        let rig = sim::Rig::from_file(&dir.join(files::RIG)).unwrap();
+        assert_eq!(rig, *t.rig());
+        assert!(std::fs::read_to_string(dir.join(files::SUMMARY))
+            .unwrap()
+            .contains("trained for rig `realistic`"));
         // A second `new` in the same directory is refused.
         assert!(Trainer::new(small_config(), &dir).is_err());
     }

@@ -123,8 +123,63 @@ fn tiny_train_then_eval_with_plot() {
         "{stdout}"
     );
     assert!(dir.join("ep.png").exists());
-    let csv = std::fs::read_to_string(dir.join("run/policy.postcard.eval-reference.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 4);
+    // The default rig is `realistic`; the CSV holds the policy's and the baseline's episodes.
+    let csv = std::fs::read_to_string(dir.join("run/policy.postcard.eval-realistic.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 7);
+    assert!(stdout.contains("swing-up + LQR") && stdout.contains("success rate"));
+    // --json: one object with the documented keys.
+    let out = trainer(
+        &[
+            "eval",
+            "run/policy.postcard",
+            "--rig",
+            "reference",
+            "--episodes",
+            "4",
+            "--hold-prob",
+            "0.5",
+            "--json",
+            "--map",
+            "map.png",
+            "--map-episodes",
+            "1",
+        ],
+        dir,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["rig"], "reference");
+    assert_eq!(j["episodes"], 4);
+    for who in ["policy", "baseline"] {
+        for key in [
+            "mean_return",
+            "stderr_return",
+            "worst_return",
+            "success_rate",
+            "steady_state_abs_theta",
+            "settling_steps",
+            "chatter",
+        ] {
+            assert!(j[who].get(key).is_some(), "{who}.{key} missing: {j}");
+        }
+    }
+    assert!(j["paired_diff_mean"].is_number() && j["paired_diff_stderr"].is_number());
+    assert!(dir.join("map.png").exists() && dir.join("map.csv").exists());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("map.csv")).unwrap().lines().count(),
+        1 + 49
+    );
+    // Bad rigs are refused with the problem named.
+    let out = trainer(&["eval", "run/policy.postcard", "--rig", "nosuch"], dir);
+    assert_user_error(&out, &["nosuch", "realistic", "desktop"]);
+    std::fs::write(dir.join("typo.toml"), "model = \"hifi\"\n[plant]\nmas = 1.0\n").unwrap();
+    let out = trainer(&["eval", "run/policy.postcard", "--rig", "typo.toml"], dir);
+    assert_user_error(&out, &["mas"]);
+    std::fs::write(dir.join("neg.toml"), "[plant]\nlength = -1.0\n").unwrap();
+    let out = trainer(&["eval", "run/policy.postcard", "--rig", "neg.toml"], dir);
+    assert_user_error(&out, &["length", "-1"]);
+    let out = trainer(&["eval", "run/policy.postcard", "--hold-prob", "1.5"], dir);
+    assert_user_error(&out, &["--hold-prob"]);
     // An unreachable requirement fails the run with a clear message.
     let out = trainer(
         &[

@@ -7,3 +7,4 @@ mod hifi_imperfections;
 mod hifi_matches_reference;
 mod params;
 mod swing_up;
+mod rig;
