@@ -314,7 +314,7 @@ impl RobustnessMap {
         let fmt = |v: &[f64; GRID], t: f64| {
             let i = (t.floor() as usize).min(GRID - 1);
             let x = v[i];
-            if (x - x.round()).abs() < 1e-9 && x.abs() >= 1.0 {
+            if v.iter().all(|x| (x - x.round()).abs() < 1e-9) {
                 format!("{x:.0}")
             } else {
                 format!("{x:.3}")

@@ -11,6 +11,8 @@ use std::collections::VecDeque;
 pub(crate) struct Actuator {
     delay: VecDeque<f64>,
     delay_steps: usize,
+    /// Largest delay any episode may have (the delay line's reserved length).
+    max_delay_steps: usize,
     /// `e^{−h/(2T)}` and `e^{−h/T}` for the sub-step `h`, or `None` without lag.
     lag_decay: Option<(f64, f64)>,
     limit: Option<f64>,
@@ -39,6 +41,7 @@ impl Actuator {
             // One spare slot: `push_back` precedes `pop_front`, so the step never reallocates.
             delay: VecDeque::with_capacity(max_delay_steps.max(delay_steps) as usize + 1),
             delay_steps: 0,
+            max_delay_steps: max_delay_steps.max(delay_steps) as usize,
             lag_decay: None,
             limit: None,
             torque: 0.0,
@@ -56,7 +59,7 @@ impl Actuator {
         limit: Option<f64>,
         h: f64,
     ) {
-        self.delay_steps = (delay_steps as usize).min(self.delay.capacity().saturating_sub(1));
+        self.delay_steps = (delay_steps as usize).min(self.max_delay_steps);
         self.lag_decay = time_constant.map(|t| ((-h / (2.0 * t)).exp(), (-h / t).exp()));
         self.limit = limit;
     }
@@ -64,6 +67,9 @@ impl Actuator {
     /// Clears the delay line and the lag state (zero torque).
     pub(crate) fn reset(&mut self) {
         self.delay.clear();
+        // A clone of the plant has a delay line only as long as its contents: restore the
+        // spare slot once, so that stepping never reallocates.
+        self.delay.reserve(self.max_delay_steps + 1);
         self.delay
             .extend(core::iter::repeat_n(0.0, self.delay_steps));
         self.torque = 0.0;

@@ -246,3 +246,45 @@ fn coulomb_friction_decelerates_at_a_constant_rate() {
     let p = free_rotor(0.0, 0.1);
     assert!((p.state().y - 1.7).abs() < 1e-9, "{}", p.state().y);
 }
+
+#[test]
+fn a_one_period_delay_shifts_the_commands_by_one_period() {
+    for d in [1u32, 3] {
+        let mut delayed = plant(Imperfections {
+            actuator_delay_steps: d,
+            ..Default::default()
+        });
+        let mut direct = HiFiPendulum::default();
+        delayed.reset_seeded(4);
+        direct.reset_seeded(4);
+        let d = d as usize;
+        for k in 0..30 {
+            delayed.step_torque(torque(k));
+            direct.step_torque(if k < d { 0.0 } else { torque(k - d) });
+            assert_eq!(delayed.state(), direct.state(), "delay {d}, step {k}");
+        }
+    }
+}
+
+#[test]
+fn a_cloned_plant_keeps_its_delay() {
+    let mut original = plant(Imperfections {
+        actuator_delay_steps: 1,
+        ..Default::default()
+    });
+    let mut clone = original.clone();
+    original.reset_seeded(9);
+    clone.reset_seeded(9);
+    for k in 0..20 {
+        original.step_torque(torque(k));
+        clone.step_torque(torque(k));
+    }
+    assert_eq!(original.state(), clone.state());
+    assert_eq!(clone.episode_physics().actuator_delay_steps, 1);
+    let mut direct = HiFiPendulum::default();
+    direct.reset_seeded(9);
+    for k in 0..20 {
+        direct.step_torque(if k < 1 { 0.0 } else { torque(k - 1) });
+    }
+    assert_eq!(clone.state(), direct.state());
+}
