@@ -283,6 +283,9 @@ impl Rig {
 }
 
 /// The plant of a rig: either model behind one type.
+// One plant per evaluation thread, stepped in tight loops: boxing the larger variant would only
+// add an indirection to every step.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum RigPlant {
     /// Gym Pendulum-v1.

@@ -418,5 +418,8 @@ fn hil_run_refuses_an_unknown_rig_naming_the_presets() {
     let err = hil::cli::main_from(["hil", "run", "--rig", "no-such-rig", "--episodes", "1"])
         .unwrap_err()
         .to_string();
-    assert!(err.contains("no-such-rig") && err.contains("realistic"), "{err}");
+    assert!(
+        err.contains("no-such-rig") && err.contains("realistic"),
+        "{err}"
+    );
 }

@@ -319,18 +319,30 @@ impl Ddpg {
         if self.odd_weight > 0.0 {
             let sm = s.broadcast_mul(&self.mirror_sign)?;
             let mu_m = self.actor_head(&mlp_forward(&tracked, &sm)?)?;
-            let odd = mu.add(&mu_m)?.broadcast_div(&self.act_half)?.sqr()?.mean_all()?;
+            let odd = mu
+                .add(&mu_m)?
+                .broadcast_div(&self.act_half)?
+                .sqr()?
+                .mean_all()?;
             actor_loss_t = actor_loss_t.add(&odd.affine(self.odd_weight, 0.0)?)?;
         }
         if self.spatial_weight > 0.0 && self.spatial_eps.dims()[0] == n {
             let sp = s.add(&self.spatial_eps)?;
             let mu_p = self.actor_head(&mlp_forward(&tracked, &sp)?)?;
-            let jump = mu.sub(&mu_p)?.broadcast_div(&self.act_half)?.abs()?.mean_all()?;
+            let jump = mu
+                .sub(&mu_p)?
+                .broadcast_div(&self.act_half)?
+                .abs()?
+                .mean_all()?;
             actor_loss_t = actor_loss_t.add(&jump.affine(self.spatial_weight, 0.0)?)?;
         }
         if self.smooth_weight > 0.0 {
             let mu2 = self.actor_head(&mlp_forward(&tracked, &s2)?)?;
-            let jump = mu.sub(&mu2)?.broadcast_div(&self.act_half)?.abs()?.mean_all()?;
+            let jump = mu
+                .sub(&mu2)?
+                .broadcast_div(&self.act_half)?
+                .abs()?
+                .mean_all()?;
             actor_loss_t = actor_loss_t.add(&jump.affine(self.smooth_weight, 0.0)?)?;
         }
         let actor_loss = actor_loss_t.to_scalar::<f32>()?;

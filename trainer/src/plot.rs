@@ -1,8 +1,8 @@
 //! PNG plots (plotters, text drawn with an embedded open font).
 
 use crate::error::TrainError;
-use crate::quality::EpisodeTrace;
 use crate::metrics::{EpisodeRecord, EvalRecord};
+use crate::quality::EpisodeTrace;
 use plotters::prelude::*;
 use std::path::Path;
 use std::sync::Once;
@@ -114,9 +114,16 @@ pub fn learning_curve(
     root.present().map_err(|e| plot_err(path, e))
 }
 
+/// Picks one channel of a trace.
+type Channel = fn(&EpisodeTrace) -> &[f64];
+
 /// Episodes of several controllers on the same initial state: angle, angular velocity and
 /// torque against time, in three panels, one colour per controller.
-pub fn episode(path: &Path, traces: &[(&str, &EpisodeTrace)], title: &str) -> Result<(), TrainError> {
+pub fn episode(
+    path: &Path,
+    traces: &[(&str, &EpisodeTrace)],
+    title: &str,
+) -> Result<(), TrainError> {
     register_font();
     let root = BitMapBackend::new(path, (900, 780)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| plot_err(path, e))?;
@@ -133,7 +140,7 @@ pub fn episode(path: &Path, traces: &[(&str, &EpisodeTrace)], title: &str) -> Re
         .max(1) as f64
         * dt;
     let colours = [BLUE, RED, GREEN, BLACK];
-    let pick: [(&str, fn(&EpisodeTrace) -> &[f64]); 3] = [
+    let pick: [(&str, Channel); 3] = [
         ("angle θ [rad] (0 = upright)", |t| &t.theta),
         ("velocity dθ/dt [rad/s]", |t| &t.theta_dot),
         ("torque [N·m]", |t| &t.torque),
@@ -157,7 +164,10 @@ pub fn episode(path: &Path, traces: &[(&str, &EpisodeTrace)], title: &str) -> Re
             let c = colours[k % colours.len()];
             chart
                 .draw_series(LineSeries::new(
-                    get(t).iter().enumerate().map(|(i, &v)| ((i + 1) as f64 * t.dt, v)),
+                    get(t)
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &v)| ((i + 1) as f64 * t.dt, v)),
                     c.stroke_width(2),
                 ))
                 .map_err(|e| plot_err(path, e))?

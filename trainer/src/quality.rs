@@ -345,11 +345,15 @@ impl Comparison {
 
     /// The side-by-side table printed by `trainer eval`.
     pub fn table(&self) -> String {
-        let opt = |x: Option<f64>, prec: usize| x.map_or("-".to_string(), |v| format!("{v:.prec$}"));
+        let opt =
+            |x: Option<f64>, prec: usize| x.map_or("-".to_string(), |v| format!("{v:.prec$}"));
         let rows: [(&str, String, String); 9] = [
             (
                 "mean return ± s.e.",
-                format!("{:.1} ± {:.1}", self.policy.mean_return, self.policy.stderr_return),
+                format!(
+                    "{:.1} ± {:.1}",
+                    self.policy.mean_return, self.policy.stderr_return
+                ),
                 format!(
                     "{:.1} ± {:.1}",
                     self.baseline.mean_return, self.baseline.stderr_return

@@ -21,6 +21,9 @@ use plotters::prelude::*;
 use sim::{Rig, RigModel};
 use std::path::Path;
 
+/// Picks one figure of a summary.
+type Metric = fn(&QualitySummary) -> f64;
+
 /// Grid points per axis.
 pub const GRID: usize = 7;
 
@@ -277,7 +280,7 @@ impl RobustnessMap {
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
                 (a.min(v), b.max(v))
             });
-        let metrics: [(&str, fn(&QualitySummary) -> f64, (f64, f64)); 2] = [
+        let metrics: [(&str, Metric, (f64, f64)); 2] = [
             ("success rate", |s| s.success_rate, (0.0, 1.0)),
             ("mean return", |s| s.mean_return, (lo, hi.max(lo + 1e-9))),
         ];
@@ -285,7 +288,10 @@ impl RobustnessMap {
             let (panels, bar) = row.split_horizontally(1180);
             let halves = panels.split_evenly((1, 2));
             for (area, (who, pick)) in halves.iter().zip([
-                ("policy", (|c: &Cell| c.policy) as fn(&Cell) -> QualitySummary),
+                (
+                    "policy",
+                    (|c: &Cell| c.policy) as fn(&Cell) -> QualitySummary,
+                ),
                 ("swing-up + LQR", |c: &Cell| c.baseline),
             ]) {
                 self.panel(area, &format!("{metric}: {who}"), |c| get(&pick(c)), range)

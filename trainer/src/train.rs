@@ -5,10 +5,10 @@ use crate::config::{NoiseKind, TrainConfig};
 use crate::ddpg::{Ddpg, Scaling, UpdateStats};
 use crate::error::TrainError;
 use crate::eval;
-use crate::quality::{self, QualitySummary};
 use crate::export::{export_actor, write_atomic};
 use crate::metrics::{EPISODE_CSV_HEADER, EVAL_CSV_HEADER, EpisodeRecord, EvalRecord};
 use crate::noise::{GaussianNoise, Noise, OuNoise};
+use crate::quality::{self, QualitySummary};
 use crate::replay::{Batch, ReplayBuffer};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, RngCore, SeedableRng};
@@ -164,7 +164,10 @@ impl Trainer {
     }
 
     fn write_rigs(&self) -> Result<(), TrainError> {
-        write_file(&self.run_dir.join(files::RIG), self.rig.to_toml().as_bytes())?;
+        write_file(
+            &self.run_dir.join(files::RIG),
+            self.rig.to_toml().as_bytes(),
+        )?;
         write_file(
             &self.run_dir.join(files::EVAL_RIG),
             self.eval_rig.to_toml().as_bytes(),
@@ -498,25 +501,26 @@ impl Trainer {
         let mut csv = String::from(
             "policy,episode,seed,return,success,tail_abs_theta,settling_step,chatter\n",
         );
-        let mut eval_file = |path: &Path, name: &str| -> Result<Option<QualitySummary>, TrainError> {
-            if !path.exists() || episodes == 0 {
-                return Ok(None);
-            }
-            let actor = eval::load_policy_file(path)?;
-            let eps = quality::evaluate(rig, &actor, FINAL_EVAL_SEED, episodes, 0.0, threads)?;
-            for (i, e) in eps.iter().enumerate() {
-                csv.push_str(&format!(
-                    "{name},{i},{},{},{},{},{},{}\n",
-                    e.seed,
-                    e.ret,
-                    u8::from(e.success),
-                    e.tail_abs_theta,
-                    e.settling_step.map_or(String::new(), |k| k.to_string()),
-                    e.chatter
-                ));
-            }
-            Ok(Some(QualitySummary::of(&eps)))
-        };
+        let mut eval_file =
+            |path: &Path, name: &str| -> Result<Option<QualitySummary>, TrainError> {
+                if !path.exists() || episodes == 0 {
+                    return Ok(None);
+                }
+                let actor = eval::load_policy_file(path)?;
+                let eps = quality::evaluate(rig, &actor, FINAL_EVAL_SEED, episodes, 0.0, threads)?;
+                for (i, e) in eps.iter().enumerate() {
+                    csv.push_str(&format!(
+                        "{name},{i},{},{},{},{},{},{}\n",
+                        e.seed,
+                        e.ret,
+                        u8::from(e.success),
+                        e.tail_abs_theta,
+                        e.settling_step.map_or(String::new(), |k| k.to_string()),
+                        e.chatter
+                    ));
+                }
+                Ok(Some(QualitySummary::of(&eps)))
+            };
         let final_eval = eval_file(&policy_path, files::POLICY)?;
         let best_eval = eval_file(&self.run_dir.join(files::POLICY_BEST), files::POLICY_BEST)?;
         write_file(&self.run_dir.join(files::FINAL_EVAL), csv.as_bytes())?;
@@ -740,9 +744,11 @@ mod tests {
         // The run directory records the rig it trained on.
         let rig = sim::Rig::from_file(&dir.join(files::RIG)).unwrap();
         assert_eq!(rig, *t.rig());
-        assert!(std::fs::read_to_string(dir.join(files::SUMMARY))
-            .unwrap()
-            .contains("trained for rig `realistic`"));
+        assert!(
+            std::fs::read_to_string(dir.join(files::SUMMARY))
+                .unwrap()
+                .contains("trained for rig `realistic`")
+        );
         // A second `new` in the same directory is refused.
         assert!(Trainer::new(small_config(), &dir).is_err());
     }

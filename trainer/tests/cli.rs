@@ -146,7 +146,11 @@ fn tiny_train_then_eval_with_plot() {
         ],
         dir,
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(j["rig"], "reference");
     assert_eq!(j["episodes"], 4);
@@ -166,13 +170,20 @@ fn tiny_train_then_eval_with_plot() {
     assert!(j["paired_diff_mean"].is_number() && j["paired_diff_stderr"].is_number());
     assert!(dir.join("map.png").exists() && dir.join("map.csv").exists());
     assert_eq!(
-        std::fs::read_to_string(dir.join("map.csv")).unwrap().lines().count(),
+        std::fs::read_to_string(dir.join("map.csv"))
+            .unwrap()
+            .lines()
+            .count(),
         1 + 49
     );
     // Bad rigs are refused with the problem named.
     let out = trainer(&["eval", "run/policy.postcard", "--rig", "nosuch"], dir);
     assert_user_error(&out, &["nosuch", "realistic", "desktop"]);
-    std::fs::write(dir.join("typo.toml"), "model = \"hifi\"\n[plant]\nmas = 1.0\n").unwrap();
+    std::fs::write(
+        dir.join("typo.toml"),
+        "model = \"hifi\"\n[plant]\nmas = 1.0\n",
+    )
+    .unwrap();
     let out = trainer(&["eval", "run/policy.postcard", "--rig", "typo.toml"], dir);
     assert_user_error(&out, &["mas"]);
     std::fs::write(dir.join("neg.toml"), "[plant]\nlength = -1.0\n").unwrap();

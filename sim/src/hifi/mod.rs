@@ -89,7 +89,8 @@ impl EpisodePhysics {
     /// The torque the motor can apply this episode [N·m]: the smaller of the command clip and
     /// the torque limit.
     pub fn effective_max_torque(&self, p: &HiFiParams) -> f64 {
-        self.torque_limit.map_or(p.max_torque, |l| l.min(p.max_torque))
+        self.torque_limit
+            .map_or(p.max_torque, |l| l.min(p.max_torque))
     }
 
     /// Draws this episode's parameters from the randomisation ranges of `p` (see
@@ -110,7 +111,9 @@ impl EpisodePhysics {
         let ft = draw(&imp.torque_limit_scale);
         let fa = draw(&imp.actuator_time_constant_scale);
         let fs = draw(&imp.sensor_noise_scale);
-        let base_limit = imp.torque_limit.or(imp.torque_limit_scale.map(|_| p.max_torque));
+        let base_limit = imp
+            .torque_limit
+            .or(imp.torque_limit_scale.map(|_| p.max_torque));
         let d0 = imp.actuator_delay_steps;
         let delay = match imp.actuator_delay_steps_max {
             Some(max) if max > d0 => rng.random_range(d0..=max),

@@ -6,5 +6,5 @@ mod golden;
 mod hifi_imperfections;
 mod hifi_matches_reference;
 mod params;
-mod swing_up;
 mod rig;
+mod swing_up;

@@ -16,7 +16,10 @@ fn presets_are_the_documented_plants() {
         HiFiParams::default()
     );
     let desktop = Rig::preset("desktop").unwrap();
-    assert!(desktop.dt() <= 0.01, "the desktop rig runs at 100 Hz or faster");
+    assert!(
+        desktop.dt() <= 0.01,
+        "the desktop rig runs at 100 Hz or faster"
+    );
     let p = &desktop.plant;
     // The motor must pump energy: its torque is below the gravity torque at the horizontal.
     assert!(p.max_torque < p.mass * p.gravity * p.length / 2.0);
@@ -114,9 +117,15 @@ fn randomisation_is_seeded_and_covers_its_ranges() {
     ];
     for (k, r) in ranges.iter().enumerate() {
         let span = r.max - r.min;
-        assert!(lo[k] >= r.min - 1e-12 && hi[k] <= r.max + 1e-12, "range {k}");
+        assert!(
+            lo[k] >= r.min - 1e-12 && hi[k] <= r.max + 1e-12,
+            "range {k}"
+        );
         // 2000 uniform draws reach within 1 % of both ends.
-        assert!(lo[k] < r.min + 0.01 * span && hi[k] > r.max - 0.01 * span, "range {k}");
+        assert!(
+            lo[k] < r.min + 0.01 * span && hi[k] > r.max - 0.01 * span,
+            "range {k}"
+        );
     }
     // Different seeds give different plants; the nominal rig gives the nominal plant.
     a.reset(1, &mut obs);
