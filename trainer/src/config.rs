@@ -144,6 +144,17 @@ train_config! {
     /// symmetric, so the critic and actor learn an (almost) odd policy without an offset at
     /// upright. Needs symmetric action bounds.
     mirror_augmentation: bool = true;
+    /// TD3 (Fujimoto et al. 2018): a second critic; the TD target takes the smaller of the two
+    /// target critics' values (clipped double Q), against DDPG's over-estimation.
+    twin_critics: bool = false;
+    /// TD3's delayed policy updates: the actor and the targets are updated every this many
+    /// critic updates (1 = every update, as DDPG).
+    policy_delay: u64 = 1;
+    /// TD3's target-policy smoothing: σ of Gaussian noise added to the target action, as a
+    /// fraction of the action half-range (0 = off, as DDPG).
+    target_noise: f64 = 0.0;
+    /// Clip of the target-policy noise, as a fraction of the action half-range.
+    target_noise_clip: f64 = 0.5;
     /// Weight `w` of an oddness term `w·mean((μ(s) + μ(mirror s))² / half-range²)` added to the
     /// actor loss: the pendulum is left-right symmetric, so the optimal policy is odd and
     /// commands zero torque upright at rest; without it the actor keeps a torque offset (and so
@@ -284,6 +295,8 @@ impl TrainConfig {
             ("angle_well_weight", self.angle_well_weight),
             ("odd_policy_weight", self.odd_policy_weight),
             ("smoothness_weight", self.smoothness_weight),
+            ("target_noise", self.target_noise),
+            ("target_noise_clip", self.target_noise_clip),
             ("spatial_smoothness_weight", self.spatial_smoothness_weight),
             ("spatial_smoothness_sigma", self.spatial_smoothness_sigma),
         ] {
@@ -302,6 +315,9 @@ impl TrainConfig {
                 "train_hold_prob",
                 format!("must be in [0, 1), got {}", self.train_hold_prob),
             );
+        }
+        if self.policy_delay == 0 {
+            return bad("policy_delay", "must be at least 1");
         }
         if self.rig.is_empty() {
             return bad("rig", "must name a rig preset or a rig file");

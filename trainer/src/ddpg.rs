@@ -7,7 +7,7 @@ use crate::network::{MlpParams, TargetMlp, TrainableMlp, mlp_forward};
 use crate::optimizer::Adam;
 use crate::replay::Batch;
 use candle_core::{Device, Tensor, Var, backprop::GradStore};
-use rand::Rng;
+use rand::{Rng, SeedableRng};
 
 /// Final-layer initialisation bound of actor and critic (DDPG paper).
 pub const FINAL_LAYER_INIT: f32 = 3e-3;
@@ -70,7 +70,7 @@ impl Scaling {
 pub struct UpdateStats {
     /// Mean squared TD error of the critic.
     pub critic_loss: f32,
-    /// −mean Q(s, μ(s)).
+    /// −mean Q(s, μ(s)) plus the regularisers (NaN on a step without an actor update).
     pub actor_loss: f32,
     /// Mean Q(s, a) over the batch.
     pub mean_q: f32,
@@ -120,8 +120,37 @@ pub struct Ddpg {
     /// Fixed perturbations (batch × obs, normal with σ = `spatial_smoothness_sigma`) for the
     /// spatial smoothness term, drawn once from the run's seed.
     spatial_eps: Tensor,
+    /// TD3's second critic, its target and its optimiser (`twin_critics`).
+    pub twin: Option<Twin>,
+    policy_delay: u64,
+    updates: u64,
+    target_noise: f32,
+    target_noise_clip: f32,
+    noise_rng: rand_chacha::ChaCha8Rng,
     scratch_s: Vec<f32>,
     scratch_s2: Vec<f32>,
+}
+
+/// A second critic with its target network and optimiser (TD3's clipped double Q).
+#[derive(Debug)]
+pub struct Twin {
+    /// The critic.
+    pub critic: TrainableMlp,
+    /// Its target.
+    pub target: TargetMlp,
+    /// Its Adam.
+    pub opt: Adam,
+}
+
+/// The saved form of a [`Twin`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TwinState {
+    /// Critic parameters.
+    pub critic: MlpParams,
+    /// Target parameters.
+    pub target: MlpParams,
+    /// Optimiser.
+    pub opt: Adam,
 }
 
 /// Everything needed to rebuild a [`Ddpg`] exactly (what a checkpoint stores).
@@ -141,6 +170,12 @@ pub struct DdpgState {
     pub critic_opt: Adam,
     /// Scaling.
     pub scaling: Scaling,
+    /// The second critic (TD3), if configured.
+    pub twin: Option<TwinState>,
+    /// Gradient steps done (for the delayed actor updates).
+    pub updates: u64,
+    /// State of the generator of the target-policy noise.
+    pub noise_rng: crate::checkpoint::RngState,
 }
 
 impl Ddpg {
@@ -171,6 +206,27 @@ impl Ddpg {
         let adam = |p: &MlpParams, lr: f64| {
             Adam::new(p, lr, config.adam_beta1, config.adam_beta2, config.adam_eps)
         };
+        // Drawn after the actor and the first critic, so a DDPG run's weights do not change
+        // when TD3 options are added elsewhere.
+        let twin = config.twin_critics.then(|| {
+            let c = MlpParams::init(
+                &[
+                    obs_dim + act_dim,
+                    config.critic_hidden1,
+                    config.critic_hidden2,
+                    1,
+                ],
+                FINAL_LAYER_INIT,
+                rng,
+            );
+            TwinState {
+                target: c.clone(),
+                opt: adam(&c, config.critic_lr),
+                critic: c,
+            }
+        });
+        let mut noise_rng = rand_chacha::ChaCha8Rng::seed_from_u64(config.seed);
+        noise_rng.set_stream(4);
         let state = DdpgState {
             actor_target: actor.clone(),
             critic_target: critic.clone(),
@@ -179,6 +235,9 @@ impl Ddpg {
             actor,
             critic,
             scaling,
+            twin,
+            updates: 0,
+            noise_rng: crate::checkpoint::RngState::capture(&noise_rng),
         };
         Self::from_state(state, config)
     }
@@ -216,6 +275,19 @@ impl Ddpg {
             smooth_weight: config.smoothness_weight,
             spatial_weight: config.spatial_smoothness_weight,
             spatial_eps: spatial_perturbations(config, s.obs_offset.len(), &device)?,
+            twin: match state.twin {
+                Some(t) => Some(Twin {
+                    critic: TrainableMlp::new(t.critic, &device)?,
+                    target: TargetMlp::new(t.target, &device)?,
+                    opt: t.opt,
+                }),
+                None => None,
+            },
+            policy_delay: config.policy_delay.max(1),
+            updates: state.updates,
+            target_noise: config.target_noise as f32,
+            target_noise_clip: config.target_noise_clip as f32,
+            noise_rng: state.noise_rng.restore(),
             act_mid: Tensor::from_slice(&mid, (1, act_dim), &device)?,
             act_half: Tensor::from_slice(&half, (1, act_dim), &device)?,
             scaling: state.scaling,
@@ -237,6 +309,13 @@ impl Ddpg {
             actor_opt: self.actor_opt.clone(),
             critic_opt: self.critic_opt.clone(),
             scaling: self.scaling.clone(),
+            twin: self.twin.as_ref().map(|t| TwinState {
+                critic: t.critic.params.clone(),
+                target: t.target.params.clone(),
+                opt: t.opt.clone(),
+            }),
+            updates: self.updates,
+            noise_rng: crate::checkpoint::RngState::capture(&self.noise_rng),
         }
     }
 
@@ -291,83 +370,139 @@ impl Ddpg {
         let r = Tensor::from_slice(&batch.rewards, (n, 1), dev)?;
         let term = Tensor::from_slice(&batch.terminated, (n, 1), dev)?;
 
-        // Critic: y = r + γ(1 − d)·Q'(s', μ'(s')), loss = mean (Q(s, a) − y)².
-        let a2 = self.actor_head(&mlp_forward(self.actor_target.tensors(), &s2)?)?;
-        let q2 = mlp_forward(self.critic_target.tensors(), &Tensor::cat(&[&s2, &a2], 1)?)?;
+        // Critic(s): y = r + γ(1 − d)·min_i Q'_i(s', μ'(s') + ε), loss = mean (Q_i(s, a) − y)².
+        let a2 = self.target_action(&s2)?;
+        let sa2 = Tensor::cat(&[&s2, &a2], 1)?;
+        let mut q2 = mlp_forward(self.critic_target.tensors(), &sa2)?;
+        if let Some(t) = &self.twin {
+            q2 = q2.minimum(&mlp_forward(t.target.tensors(), &sa2)?)?;
+        }
         let y = td_target(&r, &term, &q2, self.gamma)?;
-        let q = mlp_forward(&self.critic.tracked(), &Tensor::cat(&[&s, &a], 1)?)?;
-        let critic_loss_t = q.sub(&y)?.sqr()?.mean_all()?;
-        let critic_loss = critic_loss_t.to_scalar::<f32>()?;
-        let mean_q = q.mean_all()?.to_scalar::<f32>()?;
-        if !critic_loss.is_finite() {
-            return Err(diverged("critic loss"));
+        let sa = Tensor::cat(&[&s, &a], 1)?;
+        let (critic_loss, mean_q) = critic_step(
+            &mut self.critic,
+            &mut self.critic_opt,
+            &sa,
+            &y,
+            "critic",
+        )?;
+        if let Some(t) = &mut self.twin {
+            critic_step(&mut t.critic, &mut t.opt, &sa, &y, "second critic")?;
         }
-        let grads = critic_loss_t.backward()?;
-        let g = collect_grads(&grads, self.critic.vars())?;
-        self.critic_opt.step(&mut self.critic.params, &g);
-        if !self.critic.params.is_finite() {
-            return Err(diverged("a critic weight"));
+        self.updates += 1;
+        if self.updates % self.policy_delay != 0 {
+            return Ok(UpdateStats {
+                critic_loss,
+                actor_loss: f32::NAN,
+                mean_q,
+            });
         }
-        self.critic.sync_vars()?;
-
-        // Actor: loss = −mean Q(s, μ(s)) [+ w·mean ((μ(s) + μ(mirror s)) / half-range)²];
-        // the critic's weights are detached.
-        let tracked = self.actor.tracked();
-        let mu = self.actor_head(&mlp_forward(&tracked, &s)?)?;
-        let qa = mlp_forward(&self.critic.detached(), &Tensor::cat(&[&s, &mu], 1)?)?;
-        let mut actor_loss_t = qa.mean_all()?.neg()?;
-        if self.odd_weight > 0.0 {
-            let sm = s.broadcast_mul(&self.mirror_sign)?;
-            let mu_m = self.actor_head(&mlp_forward(&tracked, &sm)?)?;
-            let odd = mu
-                .add(&mu_m)?
-                .broadcast_div(&self.act_half)?
-                .sqr()?
-                .mean_all()?;
-            actor_loss_t = actor_loss_t.add(&odd.affine(self.odd_weight, 0.0)?)?;
-        }
-        if self.spatial_weight > 0.0 && self.spatial_eps.dims()[0] == n {
-            let sp = s.add(&self.spatial_eps)?;
-            let mu_p = self.actor_head(&mlp_forward(&tracked, &sp)?)?;
-            let jump = mu
-                .sub(&mu_p)?
-                .broadcast_div(&self.act_half)?
-                .abs()?
-                .mean_all()?;
-            actor_loss_t = actor_loss_t.add(&jump.affine(self.spatial_weight, 0.0)?)?;
-        }
-        if self.smooth_weight > 0.0 {
-            let mu2 = self.actor_head(&mlp_forward(&tracked, &s2)?)?;
-            let jump = mu
-                .sub(&mu2)?
-                .broadcast_div(&self.act_half)?
-                .abs()?
-                .mean_all()?;
-            actor_loss_t = actor_loss_t.add(&jump.affine(self.smooth_weight, 0.0)?)?;
-        }
-        let actor_loss = actor_loss_t.to_scalar::<f32>()?;
-        if !actor_loss.is_finite() {
-            return Err(diverged("actor loss"));
-        }
-        let grads = actor_loss_t.backward()?;
-        let g = collect_grads(&grads, self.actor.vars())?;
-        self.actor_opt.step(&mut self.actor.params, &g);
-        if !self.actor.params.is_finite() {
-            return Err(diverged("an actor weight"));
-        }
-        self.actor.sync_vars()?;
+        let actor_loss = self.actor_step(&s, &s2, n)?;
 
         // Targets: θ' ← τθ + (1 − τ)θ'.
         self.actor_target
             .soft_update(&self.actor.params, self.tau)?;
         self.critic_target
             .soft_update(&self.critic.params, self.tau)?;
+        if let Some(t) = &mut self.twin {
+            t.target.soft_update(&t.critic.params, self.tau)?;
+        }
         Ok(UpdateStats {
             critic_loss,
             actor_loss,
             mean_q,
         })
     }
+
+    /// μ'(s'), plus TD3's clipped target-policy noise when configured, clipped to the bounds.
+    fn target_action(&mut self, s2: &Tensor) -> Result<Tensor, TrainError> {
+        let a2 = self.actor_head(&mlp_forward(self.actor_target.tensors(), s2)?)?;
+        if self.target_noise <= 0.0 {
+            return Ok(a2);
+        }
+        let (n, ad) = a2.dims2()?;
+        let (sigma, clip) = (self.target_noise, self.target_noise_clip);
+        let eps: Vec<f32> = (0..n * ad)
+            .map(|_| {
+                let z: f32 = self.noise_rng.sample(rand_distr::StandardNormal);
+                (sigma * z).clamp(-clip, clip)
+            })
+            .collect();
+        let eps = Tensor::from_slice(&eps, (n, ad), &self.device)?.broadcast_mul(&self.act_half)?;
+        let low = self.act_mid.sub(&self.act_half)?;
+        let high = self.act_mid.add(&self.act_half)?;
+        Ok(a2
+            .add(&eps)?
+            .broadcast_maximum(&low)?
+            .broadcast_minimum(&high)?)
+    }
+
+    /// One actor step: loss = −mean Q(s, μ(s)) plus the configured oddness and smoothness terms
+    /// (the critic's weights are detached). Returns the loss.
+    fn actor_step(&mut self, s: &Tensor, s2: &Tensor, n: usize) -> Result<f32, TrainError> {
+        let tracked = self.actor.tracked();
+        let mu = self.actor_head(&mlp_forward(&tracked, s)?)?;
+        let qa = mlp_forward(&self.critic.detached(), &Tensor::cat(&[s, &mu], 1)?)?;
+        let mut loss = qa.mean_all()?.neg()?;
+        // Oddness: w·mean ((μ(s) + μ(mirror s)) / half-range)².
+        if self.odd_weight > 0.0 {
+            let sm = s.broadcast_mul(&self.mirror_sign)?;
+            let mu_m = self.actor_head(&mlp_forward(&tracked, &sm)?)?;
+            let odd = mu.add(&mu_m)?.broadcast_div(&self.act_half)?.sqr()?.mean_all()?;
+            loss = loss.add(&odd.affine(self.odd_weight, 0.0)?)?;
+        }
+        // Smoothness (CAPS): w·mean |μ(s) − μ(s̃)| / half-range, s̃ = s + ε or s'.
+        let spatial = (self.spatial_weight > 0.0 && self.spatial_eps.dims()[0] == n)
+            .then(|| s.add(&self.spatial_eps))
+            .transpose()?;
+        for (w, other) in [
+            (self.spatial_weight, spatial.as_ref()),
+            (self.smooth_weight, Some(s2)),
+        ] {
+            if let (true, Some(o)) = (w > 0.0, other) {
+                let mu_o = self.actor_head(&mlp_forward(&tracked, o)?)?;
+                let jump = mu.sub(&mu_o)?.broadcast_div(&self.act_half)?.abs()?.mean_all()?;
+                loss = loss.add(&jump.affine(w, 0.0)?)?;
+            }
+        }
+        let actor_loss = loss.to_scalar::<f32>()?;
+        if !actor_loss.is_finite() {
+            return Err(diverged("actor loss"));
+        }
+        let grads = loss.backward()?;
+        let g = collect_grads(&grads, self.actor.vars())?;
+        self.actor_opt.step(&mut self.actor.params, &g);
+        if !self.actor.params.is_finite() {
+            return Err(diverged("an actor weight"));
+        }
+        self.actor.sync_vars()?;
+        Ok(actor_loss)
+    }
+}
+
+/// One critic regression step towards `y`; returns the loss and the mean Q.
+fn critic_step(
+    critic: &mut TrainableMlp,
+    opt: &mut Adam,
+    sa: &Tensor,
+    y: &Tensor,
+    name: &str,
+) -> Result<(f32, f32), TrainError> {
+    let q = mlp_forward(&critic.tracked(), sa)?;
+    let loss_t = q.sub(y)?.sqr()?.mean_all()?;
+    let loss = loss_t.to_scalar::<f32>()?;
+    let mean_q = q.mean_all()?.to_scalar::<f32>()?;
+    if !loss.is_finite() {
+        return Err(diverged(&format!("{name} loss")));
+    }
+    let grads = loss_t.backward()?;
+    let g = collect_grads(&grads, critic.vars())?;
+    opt.step(&mut critic.params, &g);
+    if !critic.params.is_finite() {
+        return Err(diverged(&format!("a {name} weight")));
+    }
+    critic.sync_vars()?;
+    Ok((loss, mean_q))
 }
 
 /// `batch_size × obs_dim` normal draws with σ = `spatial_smoothness_sigma`, from a generator
@@ -377,7 +512,6 @@ fn spatial_perturbations(
     obs_dim: usize,
     device: &Device,
 ) -> candle_core::Result<Tensor> {
-    use rand::SeedableRng;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(config.seed);
     rng.set_stream(3);
     let n = config.batch_size * obs_dim;

@@ -353,7 +353,8 @@ impl Trainer {
             self.env.reset(seed, &mut obs);
             self.noise.reset();
             let mut ep_return = 0.0;
-            let mut sums = (0.0f64, 0.0f64, 0.0f64, 0u64);
+            // Sums of critic loss, actor loss, mean Q; gradient steps; actor steps.
+            let mut sums = (0.0f64, 0.0f64, 0.0f64, 0u64, 0u64);
             let mut prev_action: Option<f32> = None;
             loop {
                 if self.step < cfg.learning_starts {
@@ -392,7 +393,10 @@ impl Trainer {
                         let s: UpdateStats = self.agent.update(&self.batch)?;
                         self.updates += 1;
                         sums.0 += f64::from(s.critic_loss);
-                        sums.1 += f64::from(s.actor_loss);
+                        if s.actor_loss.is_finite() {
+                            sums.1 += f64::from(s.actor_loss);
+                            sums.4 += 1;
+                        }
                         sums.2 += f64::from(s.mean_q);
                         sums.3 += 1;
                     }
@@ -443,7 +447,11 @@ impl Trainer {
                 episode: self.episode,
                 episodic_return: ep_return,
                 critic_loss: nan_if_none(sums.0),
-                actor_loss: nan_if_none(sums.1),
+                actor_loss: if sums.4 == 0 {
+                    f32::NAN
+                } else {
+                    (sums.1 / sums.4 as f64) as f32
+                },
                 mean_q: nan_if_none(sums.2),
                 steps_per_sec: (self.step - ep_start_step) as f64
                     / ep_start.elapsed().as_secs_f64().max(1e-9),
