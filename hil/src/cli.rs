@@ -85,7 +85,7 @@ struct RunArgs {
     baud: u32,
     /// Rig simulated on the host: a preset (reference, hifi-ideal, realistic, desktop) or a rig
     /// file; the firmware is built with the rig's control period.
-    #[arg(long, default_value = "reference", value_name = "NAME|FILE")]
+    #[arg(long, default_value = "realistic", value_name = "NAME|FILE")]
     rig: String,
     /// Episodes (initial states seeded by seed, seed+1, ...).
     #[arg(long, default_value_t = 5)]

@@ -68,6 +68,10 @@ pub struct TrainArgs {
     /// (policy.postcard and policy_best.postcard) reaches this value.
     #[arg(long, value_name = "RETURN", allow_hyphen_values = true)]
     pub require_eval_return: Option<f64>,
+    /// Fail (exit code 1) unless both exported policies keep at least this fraction (0..1) of
+    /// the final evaluation's episodes upright.
+    #[arg(long, value_name = "FRACTION")]
+    pub require_success: Option<f64>,
     /// Hyperparameter overrides.
     #[command(flatten)]
     pub overrides: ConfigOverrides,
@@ -152,6 +156,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn train(args: TrainArgs) -> anyhow::Result<()> {
+    if let Some(r) = args.require_eval_return {
+        if !r.is_finite() {
+            bail!("--require-eval-return must be a finite number, got {r}");
+        }
+    }
+    if let Some(r) = args.require_success {
+        if !(r.is_finite() && (0.0..=1.0).contains(&r)) {
+            bail!("--require-success must be a fraction in [0, 1], got {r}");
+        }
+    }
     let opts = RunOptions {
         quiet: args.quiet,
         stop_after: args.stop_after,
@@ -207,6 +221,22 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
             return Err(crate::error::TrainError::BelowRequired { mean, required }.into());
         }
         out!("required mean return {required:.1} reached ({mean:.1})");
+    }
+    if let Some(required) = args.require_success {
+        let rate = [&outcome.final_eval, &outcome.best_eval]
+            .into_iter()
+            .flatten()
+            .map(|r| r.success_rate)
+            .reduce(f64::min)
+            .context("no final evaluation was run (final_eval_episodes = 0)")?;
+        if rate < required {
+            return Err(crate::error::TrainError::SuccessBelowRequired { rate, required }.into());
+        }
+        out!(
+            "required success rate {:.1} % reached ({:.1} %)",
+            100.0 * required,
+            100.0 * rate
+        );
     }
     Ok(())
 }

@@ -130,6 +130,11 @@ train_config! {
     eval_every: u64 = 1_000;
     /// Episodes per periodic evaluation (on a separately seeded environment).
     eval_episodes: usize = 50;
+    /// Hold probability of a second periodic evaluation with simulated link loss (each step's
+    /// new command lost with this probability, zero-order hold; 0 = off). `policy_best` is the
+    /// evaluation with the most episodes upright, then the most upright under link loss, then
+    /// the best return.
+    eval_hold_prob: f64 = 0.0;
     /// Episodes of the final evaluation of the exported policies through `policy-runtime`.
     final_eval_episodes: usize = 1000;
     /// Rig the agent trains on: a preset name (`reference`, `hifi-ideal`, `realistic`,
@@ -308,6 +313,12 @@ impl TrainConfig {
             return bad(
                 "angle_well_width",
                 format!("must be positive, got {}", self.angle_well_width),
+            );
+        }
+        if !(self.eval_hold_prob.is_finite() && (0.0..1.0).contains(&self.eval_hold_prob)) {
+            return bad(
+                "eval_hold_prob",
+                format!("must be in [0, 1), got {}", self.eval_hold_prob),
             );
         }
         if !(self.train_hold_prob.is_finite() && (0.0..1.0).contains(&self.train_hold_prob)) {

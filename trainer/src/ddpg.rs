@@ -379,13 +379,8 @@ impl Ddpg {
         }
         let y = td_target(&r, &term, &q2, self.gamma)?;
         let sa = Tensor::cat(&[&s, &a], 1)?;
-        let (critic_loss, mean_q) = critic_step(
-            &mut self.critic,
-            &mut self.critic_opt,
-            &sa,
-            &y,
-            "critic",
-        )?;
+        let (critic_loss, mean_q) =
+            critic_step(&mut self.critic, &mut self.critic_opt, &sa, &y, "critic")?;
         if let Some(t) = &mut self.twin {
             critic_step(&mut t.critic, &mut t.opt, &sa, &y, "second critic")?;
         }
@@ -448,7 +443,11 @@ impl Ddpg {
         if self.odd_weight > 0.0 {
             let sm = s.broadcast_mul(&self.mirror_sign)?;
             let mu_m = self.actor_head(&mlp_forward(&tracked, &sm)?)?;
-            let odd = mu.add(&mu_m)?.broadcast_div(&self.act_half)?.sqr()?.mean_all()?;
+            let odd = mu
+                .add(&mu_m)?
+                .broadcast_div(&self.act_half)?
+                .sqr()?
+                .mean_all()?;
             loss = loss.add(&odd.affine(self.odd_weight, 0.0)?)?;
         }
         // Smoothness (CAPS): w·mean |μ(s) − μ(s̃)| / half-range, s̃ = s + ε or s'.
@@ -461,7 +460,11 @@ impl Ddpg {
         ] {
             if let (true, Some(o)) = (w > 0.0, other) {
                 let mu_o = self.actor_head(&mlp_forward(&tracked, o)?)?;
-                let jump = mu.sub(&mu_o)?.broadcast_div(&self.act_half)?.abs()?.mean_all()?;
+                let jump = mu
+                    .sub(&mu_o)?
+                    .broadcast_div(&self.act_half)?
+                    .abs()?
+                    .mean_all()?;
                 loss = loss.add(&jump.affine(w, 0.0)?)?;
             }
         }

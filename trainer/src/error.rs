@@ -70,6 +70,18 @@ pub enum TrainError {
         /// Required minimum.
         required: f64,
     },
+    /// `--require-success` was not met.
+    #[error(
+        "final evaluation success rate {:.1} % is below the required {:.1} %",
+        100.0 * rate,
+        100.0 * required
+    )]
+    SuccessBelowRequired {
+        /// Measured success rate (the worse of the exported policies).
+        rate: f64,
+        /// Required minimum.
+        required: f64,
+    },
 }
 
 impl TrainError {

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 pub const EPISODE_CSV_HEADER: &str =
     "step,episode,episodic_return,critic_loss,actor_loss,mean_q,steps_per_sec\n";
 /// Header of `eval.csv`.
-pub const EVAL_CSV_HEADER: &str = "step,mean_return,std_return,success_rate,episodes\n";
+pub const EVAL_CSV_HEADER: &str =
+    "step,mean_return,std_return,success_rate,hold_success_rate,episodes\n";
 
 /// One finished training episode. Losses and Q are means over the episode's gradient steps
 /// (NaN, written as an empty field, before learning starts).
@@ -62,16 +63,39 @@ pub struct EvalRecord {
     pub std_return: f64,
     /// Fraction of successful episodes (upright over the last 50 steps).
     pub success_rate: f64,
+    /// The same with simulated link loss (`eval_hold_prob`; NaN when off).
+    pub hold_success_rate: f64,
     /// Episodes evaluated.
     pub episodes: usize,
 }
 
 impl EvalRecord {
+    /// What `policy_best` maximises: the success rate first, then the success rate under link
+    /// loss, then the mean return (`10⁶·success + 10³·success under loss + return`; a return is
+    /// far above −10³ per episode on every shipped rig).
+    pub fn selection_score(&self) -> f64 {
+        let hold = if self.hold_success_rate.is_finite() {
+            self.hold_success_rate
+        } else {
+            0.0
+        };
+        1e6 * self.success_rate + 1e3 * hold + self.mean_return
+    }
+
     /// The CSV line (with newline).
     pub fn csv_line(&self) -> String {
         format!(
-            "{},{},{},{},{}\n",
-            self.step, self.mean_return, self.std_return, self.success_rate, self.episodes
+            "{},{},{},{},{},{}\n",
+            self.step,
+            self.mean_return,
+            self.std_return,
+            self.success_rate,
+            if self.hold_success_rate.is_finite() {
+                self.hold_success_rate.to_string()
+            } else {
+                String::new()
+            },
+            self.episodes
         )
     }
 }

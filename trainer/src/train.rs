@@ -260,14 +260,26 @@ impl Trainer {
     }
 
     /// Noise-free evaluation of the current actor, exported and run through `policy-runtime`
-    /// (exactly what would ship), on the evaluation rig.
-    pub fn evaluate_now(&mut self, episodes: usize) -> Result<QualitySummary, TrainError> {
+    /// (exactly what would ship), on the evaluation rig, without and (when `eval_hold_prob`
+    /// > 0) with simulated link loss.
+    pub fn evaluate_now(
+        &mut self,
+        episodes: usize,
+    ) -> Result<(QualitySummary, Option<QualitySummary>), TrainError> {
         let bytes = export_actor(&self.agent)?;
         let actor = eval::load_runtime_policy(&bytes, "current actor")?;
         // Periodic evaluations use their own seeds, independent of the training episodes.
         let eval_seed = self.config.seed ^ 0x5EED_E7A1;
-        let eps = quality::evaluate(&self.eval_rig, &actor, eval_seed, episodes, 0.0, 1)?;
-        Ok(QualitySummary::of(&eps))
+        let rig = &self.eval_rig;
+        let nominal = quality::evaluate(rig, &actor, eval_seed, episodes, 0.0, 1)?;
+        let hold = self.config.eval_hold_prob;
+        let held = if hold > 0.0 {
+            let eps = quality::evaluate(rig, &actor, eval_seed, episodes, hold, 1)?;
+            Some(QualitySummary::of(&eps))
+        } else {
+            None
+        };
+        Ok((QualitySummary::of(&nominal), held))
     }
 
     /// Runs until `total_steps` (or `opts.stop_after`), then exports, plots and evaluates.
@@ -402,12 +414,13 @@ impl Trainer {
                     }
                 }
                 if cfg.eval_every > 0 && self.step % cfg.eval_every == 0 {
-                    let report = self.evaluate_now(cfg.eval_episodes)?;
+                    let (report, held) = self.evaluate_now(cfg.eval_episodes)?;
                     let rec = EvalRecord {
                         step: self.step,
                         mean_return: report.mean_return,
                         std_return: report.stderr_return * (report.episodes as f64).sqrt(),
                         success_rate: report.success_rate,
+                        hold_success_rate: held.map_or(f64::NAN, |h| h.success_rate),
                         episodes: cfg.eval_episodes,
                     };
                     append(
@@ -416,9 +429,7 @@ impl Trainer {
                         &rec.csv_line(),
                     )?;
                     self.evals.push(rec);
-                    // Best = most episodes upright, then the highest mean return (both enter
-                    // one score: the success rate dominates any return difference).
-                    let score = rec.success_rate * 1e6 + rec.mean_return;
+                    let score = rec.selection_score();
                     if self.best_eval.is_none_or(|b| score > b) {
                         self.best_eval = Some(score);
                         write_atomic(
@@ -763,6 +774,26 @@ mod tests {
 
     #[test]
     fn resume_continues_and_matches_an_uninterrupted_run() {
+        check_resume(small_config());
+    }
+
+    #[test]
+    fn resume_matches_with_every_robust_training_option_on() {
+        let td3 = TrainConfig {
+            twin_critics: true,
+            target_noise: 0.2,
+            policy_delay: 2,
+            spatial_smoothness_weight: 0.5,
+            train_hold_prob: 0.2,
+            action_change_penalty: 0.1,
+            angle_well_weight: 0.1,
+            ..small_config()
+        };
+        check_resume(td3);
+    }
+
+    fn check_resume(config: TrainConfig) {
+        let small_config = || config.clone();
         let tmp = tempfile::tempdir().unwrap();
         let full = tmp.path().join("full");
         let part = tmp.path().join("part");
@@ -811,6 +842,7 @@ mod tests {
             read(&full.join(files::POLICY_BEST))
         );
         assert_eq!(end.agent, Checkpoint::load(&full).unwrap().agent);
+        assert_eq!(end.agent.twin.is_some(), config.twin_critics);
         assert_eq!(metrics_without_timing(&part), metrics_without_timing(&full));
         assert_eq!(read(&part.join(files::EVAL)), read(&full.join(files::EVAL)));
     }
