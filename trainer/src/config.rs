@@ -135,6 +135,14 @@ train_config! {
     /// evaluation with the most episodes upright, then the most upright under link loss, then
     /// the best return.
     eval_hold_prob: f64 = 0.0;
+    /// `policy_best` score: return points per unit of success rate under link loss (needs
+    /// `eval_hold_prob` > 0; 100 = 10 points per 10 %).
+    select_hold_weight: f64 = 0.0;
+    /// `policy_best` score: return points per rad of steady-state error (1000 = 10 points per
+    /// 0.01 rad).
+    select_steady_state_weight: f64 = 0.0;
+    /// `policy_best` score: return points per N·m/step of chatter (20 = 10 points per 0.5).
+    select_chatter_weight: f64 = 0.0;
     /// Episodes of the final evaluation of the exported policies through `policy-runtime`.
     final_eval_episodes: usize = 1000;
     /// Rig the agent trains on: a preset name (`reference`, `hifi-ideal`, `realistic`,
@@ -301,6 +309,9 @@ impl TrainConfig {
             ("odd_policy_weight", self.odd_policy_weight),
             ("smoothness_weight", self.smoothness_weight),
             ("target_noise", self.target_noise),
+            ("select_hold_weight", self.select_hold_weight),
+            ("select_steady_state_weight", self.select_steady_state_weight),
+            ("select_chatter_weight", self.select_chatter_weight),
             ("target_noise_clip", self.target_noise_clip),
             ("spatial_smoothness_weight", self.spatial_smoothness_weight),
             ("spatial_smoothness_sigma", self.spatial_smoothness_sigma),

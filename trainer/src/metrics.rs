@@ -7,7 +7,7 @@ pub const EPISODE_CSV_HEADER: &str =
     "step,episode,episodic_return,critic_loss,actor_loss,mean_q,steps_per_sec\n";
 /// Header of `eval.csv`.
 pub const EVAL_CSV_HEADER: &str =
-    "step,mean_return,std_return,success_rate,hold_success_rate,episodes\n";
+    "step,mean_return,std_return,success_rate,hold_success_rate,steady_state_abs_theta,chatter,episodes\n";
 
 /// One finished training episode. Losses and Q are means over the episode's gradient steps
 /// (NaN, written as an empty field, before learning starts).
@@ -52,6 +52,25 @@ impl EpisodeRecord {
     }
 }
 
+/// Weights of the `policy_best` selection score (see [`EvalRecord::selection_score`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SelectionWeights {
+    /// Per unit of success rate under link loss.
+    pub hold: f64,
+    /// Per rad of steady-state error.
+    pub steady_state: f64,
+    /// Per N·m/step of chatter.
+    pub chatter: f64,
+}
+
+fn opt(x: f64) -> String {
+    if x.is_finite() {
+        x.to_string()
+    } else {
+        String::new()
+    }
+}
+
 /// One periodic evaluation.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct EvalRecord {
@@ -65,37 +84,83 @@ pub struct EvalRecord {
     pub success_rate: f64,
     /// The same with simulated link loss (`eval_hold_prob`; NaN when off).
     pub hold_success_rate: f64,
+    /// Mean steady-state |θ| of the successful episodes \[rad\] (NaN when none).
+    pub steady_state_abs_theta: f64,
+    /// Mean chatter [N·m per step].
+    pub chatter: f64,
     /// Episodes evaluated.
     pub episodes: usize,
 }
 
 impl EvalRecord {
-    /// What `policy_best` maximises: the success rate first, then the success rate under link
-    /// loss, then the mean return (`10⁶·success + 10³·success under loss + return`; a return is
-    /// far above −10³ per episode on every shipped rig).
-    pub fn selection_score(&self) -> f64 {
-        let hold = if self.hold_success_rate.is_finite() {
-            self.hold_success_rate
-        } else {
-            0.0
-        };
-        1e6 * self.success_rate + 1e3 * hold + self.mean_return
+    /// What `policy_best` maximises: the success rate first (×10⁶), then a control-quality
+    /// score in return units, `return + w_hold·success under link loss − w_ss·steady-state |θ|
+    /// − w_chatter·chatter` (weights from the config's `select_*` fields).
+    pub fn selection_score(&self, w: &SelectionWeights) -> f64 {
+        let or0 = |x: f64| if x.is_finite() { x } else { 0.0 };
+        1e6 * self.success_rate + self.mean_return + w.hold * or0(self.hold_success_rate)
+            - w.steady_state * or0(self.steady_state_abs_theta)
+            - w.chatter * self.chatter
     }
 
     /// The CSV line (with newline).
     pub fn csv_line(&self) -> String {
         format!(
-            "{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{}\n",
             self.step,
             self.mean_return,
             self.std_return,
             self.success_rate,
-            if self.hold_success_rate.is_finite() {
-                self.hold_success_rate.to_string()
-            } else {
-                String::new()
-            },
+            opt(self.hold_success_rate),
+            opt(self.steady_state_abs_theta),
+            self.chatter,
             self.episodes
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(success: f64, ret: f64, hold: f64, ss: f64, chatter: f64) -> EvalRecord {
+        EvalRecord {
+            step: 0,
+            mean_return: ret,
+            std_return: 0.0,
+            success_rate: success,
+            hold_success_rate: hold,
+            steady_state_abs_theta: ss,
+            chatter,
+            episodes: 50,
+        }
+    }
+
+    #[test]
+    fn selection_score_ranks_success_first_then_control_quality() {
+        let w = SelectionWeights {
+            hold: 100.0,
+            steady_state: 1000.0,
+            chatter: 20.0,
+        };
+        // Hand-computed: 1e6·1 − 160 + 100·0.8 − 1000·0.01 − 20·0.5 = 999 900.
+        let a = rec(1.0, -160.0, 0.8, 0.01, 0.5);
+        assert!((a.selection_score(&w) - 999_900.0).abs() < 1e-6);
+        // More episodes upright always wins, whatever the rest.
+        let worse_success = rec(0.98, -150.0, 1.0, 0.0, 0.0);
+        assert!(a.selection_score(&w) > worse_success.selection_score(&w));
+        // Among fully successful ones, a 0.03 rad offset costs 30 points.
+        let offset = rec(1.0, -150.0, 0.8, 0.04, 0.5);
+        assert!(a.selection_score(&w) > offset.selection_score(&w));
+        // Missing figures (no successful episode, link loss off) count as 0.
+        let none = rec(0.0, -500.0, f64::NAN, f64::NAN, 1.0);
+        assert!((none.selection_score(&w) - (-520.0)).abs() < 1e-9);
+        // With zero weights the score is 1e6·success + return (the default).
+        let zero = SelectionWeights {
+            hold: 0.0,
+            steady_state: 0.0,
+            chatter: 0.0,
+        };
+        assert_eq!(a.selection_score(&zero), 1e6 - 160.0);
     }
 }

@@ -6,7 +6,9 @@ use crate::ddpg::{Ddpg, Scaling, UpdateStats};
 use crate::error::TrainError;
 use crate::eval;
 use crate::export::{export_actor, write_atomic};
-use crate::metrics::{EPISODE_CSV_HEADER, EVAL_CSV_HEADER, EpisodeRecord, EvalRecord};
+use crate::metrics::{
+    EPISODE_CSV_HEADER, EVAL_CSV_HEADER, EpisodeRecord, EvalRecord, SelectionWeights,
+};
 use crate::noise::{GaussianNoise, Noise, OuNoise};
 use crate::quality::{self, QualitySummary};
 use crate::replay::{Batch, ReplayBuffer};
@@ -421,6 +423,8 @@ impl Trainer {
                         std_return: report.stderr_return * (report.episodes as f64).sqrt(),
                         success_rate: report.success_rate,
                         hold_success_rate: held.map_or(f64::NAN, |h| h.success_rate),
+                        steady_state_abs_theta: report.steady_state_abs_theta.unwrap_or(f64::NAN),
+                        chatter: report.chatter,
                         episodes: cfg.eval_episodes,
                     };
                     append(
@@ -429,7 +433,11 @@ impl Trainer {
                         &rec.csv_line(),
                     )?;
                     self.evals.push(rec);
-                    let score = rec.selection_score();
+                    let score = rec.selection_score(&SelectionWeights {
+                        hold: cfg.select_hold_weight,
+                        steady_state: cfg.select_steady_state_weight,
+                        chatter: cfg.select_chatter_weight,
+                    });
                     if self.best_eval.is_none_or(|b| score > b) {
                         self.best_eval = Some(score);
                         write_atomic(
