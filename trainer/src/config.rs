@@ -310,7 +310,10 @@ impl TrainConfig {
             ("smoothness_weight", self.smoothness_weight),
             ("target_noise", self.target_noise),
             ("select_hold_weight", self.select_hold_weight),
-            ("select_steady_state_weight", self.select_steady_state_weight),
+            (
+                "select_steady_state_weight",
+                self.select_steady_state_weight,
+            ),
             ("select_chatter_weight", self.select_chatter_weight),
             ("target_noise_clip", self.target_noise_clip),
             ("spatial_smoothness_weight", self.spatial_smoothness_weight),

@@ -6,8 +6,7 @@ use serde::{Deserialize, Serialize};
 pub const EPISODE_CSV_HEADER: &str =
     "step,episode,episodic_return,critic_loss,actor_loss,mean_q,steps_per_sec\n";
 /// Header of `eval.csv`.
-pub const EVAL_CSV_HEADER: &str =
-    "step,mean_return,std_return,success_rate,hold_success_rate,steady_state_abs_theta,chatter,episodes\n";
+pub const EVAL_CSV_HEADER: &str = "step,mean_return,std_return,success_rate,hold_success_rate,steady_state_abs_theta,chatter,episodes\n";
 
 /// One finished training episode. Losses and Q are means over the episode's gradient steps
 /// (NaN, written as an empty field, before learning starts).
