@@ -195,6 +195,12 @@ train_config! {
     angle_well_weight: f64 = 0.0;
     /// Width σ \[rad\] of the angle well.
     angle_well_width: f64 = 0.1;
+    /// Probability that a training episode starts near upright (θ ~ U(±`upright_start_angle`),
+    /// θ̇ ~ U(±1 rad/s)) instead of from the rig's reset distribution: more data where the
+    /// fine balance is learned. Evaluation always uses the rig's own resets.
+    upright_start_prob: f64 = 0.0;
+    /// Half-width \[rad\] of the near-upright start angles.
+    upright_start_angle: f64 = 0.3;
     /// Probability that a training step's new action is lost and the previous one held
     /// (simulated link loss, zero-order hold); the stored transition holds the applied action.
     train_hold_prob: f64 = 0.0;
@@ -327,6 +333,19 @@ impl TrainConfig {
             return bad(
                 "angle_well_width",
                 format!("must be positive, got {}", self.angle_well_width),
+            );
+        }
+        if !(self.upright_start_prob.is_finite() && (0.0..=1.0).contains(&self.upright_start_prob))
+        {
+            return bad(
+                "upright_start_prob",
+                format!("must be in [0, 1], got {}", self.upright_start_prob),
+            );
+        }
+        if !(self.upright_start_angle.is_finite() && self.upright_start_angle > 0.0) {
+            return bad(
+                "upright_start_angle",
+                format!("must be positive, got {}", self.upright_start_angle),
             );
         }
         if !(self.eval_hold_prob.is_finite() && (0.0..1.0).contains(&self.eval_hold_prob)) {

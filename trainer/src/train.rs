@@ -365,6 +365,13 @@ impl Trainer {
             let ep_start_step = self.step;
             let seed = self.rng.next_u64();
             self.env.reset(seed, &mut obs);
+            if cfg.upright_start_prob > 0.0 && self.rng.random_bool(cfg.upright_start_prob) {
+                let a = cfg.upright_start_angle;
+                let th = self.rng.random_range(-a..=a);
+                let w = self.rng.random_range(-1.0..=1.0);
+                self.env.set_state(nalgebra::Vector2::new(th, w));
+                obs.copy_from_slice(&self.env.observation());
+            }
             self.noise.reset();
             let mut ep_return = 0.0;
             // Sums of critic loss, actor loss, mean Q; gradient steps; actor steps.
