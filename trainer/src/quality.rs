@@ -460,6 +460,37 @@ mod tests {
     }
 
     #[test]
+    fn a_lost_command_is_held_and_losses_are_paired() {
+        let rig = Rig::preset("reference").unwrap();
+        let lqr = rig.baseline().unwrap();
+        let mut plant = rig.build().unwrap();
+        let mut trace = EpisodeTrace::default();
+        // Every command lost: the plant only ever sees the initial 0.
+        let q = run_episode(&mut plant, &lqr, 3, 1.0, &mut trace);
+        assert!(trace.torque.iter().all(|&u| u == 0.0));
+        assert_eq!(q.peak_torque, 0.0);
+        // Half lost: same episode, same losses, so the same trace twice.
+        run_episode(&mut plant, &lqr, 3, 0.5, &mut trace);
+        let first = trace.clone();
+        run_episode(&mut plant, &lqr, 3, 0.5, &mut trace);
+        assert_eq!(first, trace);
+        let held = first.torque.windows(2).filter(|w| w[0] == w[1]).count();
+        assert!(held > 50, "about half of 200 steps hold: {held}");
+    }
+
+    #[test]
+    fn the_rig_baseline_swings_up_and_holds_the_realistic_rig() {
+        let rig = Rig::preset("realistic").unwrap();
+        let lqr = rig.baseline().unwrap();
+        let eps = evaluate(&rig, &lqr, 0, 50, 0.0, 2).unwrap();
+        let s = QualitySummary::of(&eps);
+        assert_eq!(s.success_rate, 1.0, "{s:?}");
+        assert!(s.steady_state_abs_theta.unwrap() < 0.01, "{s:?}");
+        // The split over threads does not change the result.
+        assert_eq!(evaluate(&rig, &lqr, 0, 50, 0.0, 1).unwrap(), eps);
+    }
+
+    #[test]
     fn summary_stderr_is_sample_std_over_sqrt_n() {
         let eps: Vec<EpisodeQuality> = [1.0, 2.0, 3.0, 4.0]
             .iter()
