@@ -38,7 +38,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Train with the default config (optionally a TOML file and flag overrides) and export
-    /// `policy.postcard` / `policy_best.postcard` into the run directory.
+    /// `policy.postcard` (the best periodic evaluation: the one to flash) and
+    /// `policy_final.postcard` (the last weights) into the run directory.
     Train(Box<TrainArgs>),
     /// Evaluate an exported policy file through policy-runtime.
     Eval(EvalArgs),
@@ -65,11 +66,11 @@ pub struct TrainArgs {
     #[arg(long, value_name = "STEPS")]
     pub stop_after: Option<u64>,
     /// Fail (exit code 1) unless the final evaluation mean return of both exported policies
-    /// (policy.postcard and policy_best.postcard) reaches this value.
+    /// (policy.postcard and policy_final.postcard) reaches this value.
     #[arg(long, value_name = "RETURN", allow_hyphen_values = true)]
     pub require_eval_return: Option<f64>,
-    /// Fail (exit code 1) unless both exported policies keep at least this fraction (0..1) of
-    /// the final evaluation's episodes upright.
+    /// Fail (exit code 1) unless `policy.postcard` (the policy to flash) keeps at least this
+    /// fraction (0..1) of the final evaluation's episodes upright.
     #[arg(long, value_name = "FRACTION")]
     pub require_success: Option<f64>,
     /// Hyperparameter overrides.
@@ -223,11 +224,10 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
         out!("required mean return {required:.1} reached ({mean:.1})");
     }
     if let Some(required) = args.require_success {
-        let rate = [&outcome.final_eval, &outcome.best_eval]
-            .into_iter()
-            .flatten()
+        let rate = outcome
+            .best_eval
+            .as_ref()
             .map(|r| r.success_rate)
-            .reduce(f64::min)
             .context("no final evaluation was run (final_eval_episodes = 0)")?;
         if rate < required {
             return Err(crate::error::TrainError::SuccessBelowRequired { rate, required }.into());

@@ -84,7 +84,7 @@ train_config! {
     /// episode starts) is derived from it.
     seed: u64 = 0;
     /// Number of environment steps to train for.
-    total_steps: u64 = 40_000;
+    total_steps: u64 = 60_000;
     /// Steps at the start taken with uniformly random actions; no gradient updates before.
     learning_starts: u64 = 1_000;
     /// Replay buffer capacity (transitions); the oldest are overwritten when full.
@@ -131,17 +131,17 @@ train_config! {
     /// Episodes per periodic evaluation (on a separately seeded environment).
     eval_episodes: usize = 50;
     /// Hold probability of a second periodic evaluation with simulated link loss (each step's
-    /// new command lost with this probability, zero-order hold; 0 = off). `policy_best` is the
+    /// new command lost with this probability, zero-order hold; 0 = off). `policy.postcard` is the
     /// evaluation with the most episodes upright, then the most upright under link loss, then
     /// the best return.
     eval_hold_prob: f64 = 0.0;
-    /// `policy_best` score: return points per unit of success rate under link loss (needs
+    /// `policy.postcard` score: return points per unit of success rate under link loss (needs
     /// `eval_hold_prob` > 0; 100 = 10 points per 10 %).
     select_hold_weight: f64 = 0.0;
-    /// `policy_best` score: return points per rad of steady-state error (1000 = 10 points per
+    /// `policy.postcard` score: return points per rad of steady-state error (1000 = 10 points per
     /// 0.01 rad).
     select_steady_state_weight: f64 = 0.0;
-    /// `policy_best` score: return points per N·m/step of chatter (20 = 10 points per 0.5).
+    /// `policy.postcard` score: return points per N·m/step of chatter (20 = 10 points per 0.5).
     select_chatter_weight: f64 = 0.0;
     /// Episodes of the final evaluation of the exported policies through `policy-runtime`.
     final_eval_episodes: usize = 1000;

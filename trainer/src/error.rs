@@ -77,7 +77,7 @@ pub enum TrainError {
         100.0 * required
     )]
     SuccessBelowRequired {
-        /// Measured success rate (the worse of the exported policies).
+        /// Measured success rate of `policy.postcard`.
         rate: f64,
         /// Required minimum.
         required: f64,

@@ -51,7 +51,7 @@ impl EpisodeRecord {
     }
 }
 
-/// Weights of the `policy_best` selection score (see [`EvalRecord::selection_score`]).
+/// Weights of the `policy.postcard` selection score (see [`EvalRecord::selection_score`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SelectionWeights {
     /// Per unit of success rate under link loss.
@@ -92,7 +92,7 @@ pub struct EvalRecord {
 }
 
 impl EvalRecord {
-    /// What `policy_best` maximises: the success rate first (×10⁶), then a control-quality
+    /// What `policy.postcard` maximises: the success rate first (×10⁶), then a control-quality
     /// score in return units, `return + w_hold·success under link loss − w_ss·steady-state |θ|
     /// − w_chatter·chatter` (weights from the config's `select_*` fields).
     pub fn selection_score(&self, w: &SelectionWeights) -> f64 {

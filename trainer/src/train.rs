@@ -34,10 +34,11 @@ pub mod files {
     pub const EVAL: &str = "eval.csv";
     /// Learning curve.
     pub const CURVE: &str = "learning_curve.png";
-    /// Final actor.
+    /// The policy to flash: the actor of the best periodic evaluation (see
+    /// `EvalRecord::selection_score`), or the final actor when no evaluation ran.
     pub const POLICY: &str = "policy.postcard";
-    /// Best actor by periodic evaluation.
-    pub const POLICY_BEST: &str = "policy_best.postcard";
+    /// The actor at the end of training.
+    pub const POLICY_FINAL: &str = "policy_final.postcard";
     /// Final evaluation of the exported policies (per episode).
     pub const FINAL_EVAL: &str = "final_eval.csv";
     /// Human-readable summary of the run.
@@ -74,10 +75,11 @@ pub struct RunOutcome {
     pub rig: String,
     /// Name of the evaluation rig.
     pub eval_rig: String,
-    /// Final evaluation of `policy.postcard` through `policy-runtime` (when finished).
+    /// Final evaluation of `policy_final.postcard` (the last weights) through `policy-runtime`
+    /// (when finished).
     pub final_eval: Option<QualitySummary>,
-    /// Final evaluation of `policy_best.postcard` through `policy-runtime` (when finished and
-    /// a periodic evaluation happened).
+    /// Final evaluation of `policy.postcard` (the selected policy) through `policy-runtime`
+    /// (when finished).
     pub best_eval: Option<QualitySummary>,
 }
 
@@ -285,6 +287,8 @@ impl Trainer {
     }
 
     /// Runs until `total_steps` (or `opts.stop_after`), then exports, plots and evaluates.
+    /// `policy.postcard` is (re)written at every new best periodic evaluation, and
+    /// `policy_final.postcard` at the end.
     pub fn run(&mut self, opts: &RunOptions) -> Result<RunOutcome, TrainError> {
         let total = self.config.total_steps;
         let bar = if opts.quiet {
@@ -448,7 +452,7 @@ impl Trainer {
                     if self.best_eval.is_none_or(|b| score > b) {
                         self.best_eval = Some(score);
                         write_atomic(
-                            &self.run_dir.join(files::POLICY_BEST),
+                            &self.run_dir.join(files::POLICY),
                             &export_actor(&self.agent)?,
                         )?;
                     }
@@ -522,8 +526,13 @@ impl Trainer {
     }
 
     fn finish(&mut self, steps_per_sec: f64) -> Result<RunOutcome, TrainError> {
-        let policy_path = self.run_dir.join(files::POLICY);
-        write_atomic(&policy_path, &export_actor(&self.agent)?)?;
+        let final_path = self.run_dir.join(files::POLICY_FINAL);
+        let final_bytes = export_actor(&self.agent)?;
+        write_atomic(&final_path, &final_bytes)?;
+        if self.best_eval.is_none() {
+            // No periodic evaluation chose a policy: the one to flash is the last one.
+            write_atomic(&self.run_dir.join(files::POLICY), &final_bytes)?;
+        }
         crate::plot::learning_curve(
             &self.run_dir.join(files::CURVE),
             &self.episodes,
@@ -555,8 +564,8 @@ impl Trainer {
                 }
                 Ok(Some(QualitySummary::of(&eps)))
             };
-        let final_eval = eval_file(&policy_path, files::POLICY)?;
-        let best_eval = eval_file(&self.run_dir.join(files::POLICY_BEST), files::POLICY_BEST)?;
+        let best_eval = eval_file(&self.run_dir.join(files::POLICY), files::POLICY)?;
+        let final_eval = eval_file(&final_path, files::POLICY_FINAL)?;
         write_file(&self.run_dir.join(files::FINAL_EVAL), csv.as_bytes())?;
         let outcome = RunOutcome {
             run_dir: self.run_dir.clone(),
@@ -606,12 +615,17 @@ impl RunOutcome {
             ),
             None => String::new(),
         };
-        s.push_str(&line(files::POLICY, &self.final_eval));
-        s.push_str(&line(files::POLICY_BEST, &self.best_eval));
+        s.push_str(&line(files::POLICY, &self.best_eval));
+        s.push_str(&line(files::POLICY_FINAL, &self.final_eval));
+        s.push_str(&format!(
+            "flash {} (the best periodic evaluation; {} holds the last weights)\n",
+            files::POLICY,
+            files::POLICY_FINAL
+        ));
         s
     }
 
-    /// The worse of the final and best-by-evaluation policies' final mean returns (what
+    /// The worse of the two exported policies' final mean returns (what
     /// `--require-eval-return` checks: every exported policy must reach the mark).
     pub fn worst_mean_return(&self) -> Option<f64> {
         [&self.final_eval, &self.best_eval]
@@ -748,7 +762,7 @@ mod tests {
             files::EVAL,
             files::CURVE,
             files::POLICY,
-            files::POLICY_BEST,
+            files::POLICY_FINAL,
             files::FINAL_EVAL,
             files::SUMMARY,
             CHECKPOINT_FILE,
@@ -830,7 +844,7 @@ mod tests {
         assert_eq!(out.step, 600);
         let at_stop = Checkpoint::load(&part).unwrap();
         assert_eq!(at_stop.step, 600);
-        assert!(!part.join(files::POLICY).exists());
+        assert!(!part.join(files::POLICY_FINAL).exists());
 
         let mut resumed = Trainer::resume(&part).unwrap();
         assert_eq!(resumed.step(), 600);
@@ -853,8 +867,8 @@ mod tests {
             read(&full.join(files::POLICY))
         );
         assert_eq!(
-            read(&part.join(files::POLICY_BEST)),
-            read(&full.join(files::POLICY_BEST))
+            read(&part.join(files::POLICY_FINAL)),
+            read(&full.join(files::POLICY_FINAL))
         );
         assert_eq!(end.agent, Checkpoint::load(&full).unwrap().agent);
         assert_eq!(end.agent.twin.is_some(), config.twin_critics);

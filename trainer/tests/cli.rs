@@ -53,6 +53,22 @@ fn user_mistakes_are_named_without_panics() {
         &["gamma", "[0, 1]"],
     );
     assert_user_error(
+        &trainer(&["train", "--require-eval-return", "NaN"], dir),
+        &["--require-eval-return", "finite"],
+    );
+    assert_user_error(
+        &trainer(&["train", "--require-success", "2"], dir),
+        &["--require-success", "[0, 1]"],
+    );
+    assert_user_error(
+        &trainer(&["train", "--rig", "no-such-rig", "--out", "r"], dir),
+        &["no-such-rig", "realistic"],
+    );
+    assert_user_error(
+        &trainer(&["train", "--train-hold-prob", "1.0"], dir),
+        &["train_hold_prob"],
+    );
+    assert_user_error(
         &trainer(&["train", "--config", "none.toml"], dir),
         &["none.toml"],
     );
