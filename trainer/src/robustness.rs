@@ -111,13 +111,7 @@ impl Axis {
         match self {
             Axis::Mass => p.mass = n.mass * v,
             Axis::Length => p.length = n.length * v,
-            Axis::TorqueLimit => {
-                let base = n
-                    .imperfections
-                    .torque_limit
-                    .map_or(n.max_torque, |t| t.min(n.max_torque));
-                imp.torque_limit = Some(base * v);
-            }
+            Axis::TorqueLimit => imp.torque_limit = Some(n.motor_torque_limit() * v),
             Axis::Damping => {
                 let j = n.mass * n.length * n.length / 3.0;
                 let w0 = (1.5 * n.gravity / n.length).sqrt();

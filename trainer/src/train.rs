@@ -271,7 +271,16 @@ impl Trainer {
         episodes: usize,
     ) -> Result<(QualitySummary, Option<QualitySummary>), TrainError> {
         let bytes = export_actor(&self.agent)?;
-        let actor = eval::load_runtime_policy(&bytes, "current actor")?;
+        self.evaluate_exported(&bytes, episodes)
+    }
+
+    /// [`Trainer::evaluate_now`] of an already exported actor.
+    fn evaluate_exported(
+        &self,
+        bytes: &[u8],
+        episodes: usize,
+    ) -> Result<(QualitySummary, Option<QualitySummary>), TrainError> {
+        let actor = eval::load_runtime_policy(bytes, "current actor")?;
         // Periodic evaluations use their own seeds, independent of the training episodes.
         let eval_seed = self.config.seed ^ 0x5EED_E7A1;
         let rig = &self.eval_rig;
@@ -427,7 +436,8 @@ impl Trainer {
                     }
                 }
                 if cfg.eval_every > 0 && self.step % cfg.eval_every == 0 {
-                    let (report, held) = self.evaluate_now(cfg.eval_episodes)?;
+                    let exported = export_actor(&self.agent)?;
+                    let (report, held) = self.evaluate_exported(&exported, cfg.eval_episodes)?;
                     let rec = EvalRecord {
                         step: self.step,
                         mean_return: report.mean_return,
@@ -451,10 +461,7 @@ impl Trainer {
                     });
                     if self.best_eval.is_none_or(|b| score > b) {
                         self.best_eval = Some(score);
-                        write_atomic(
-                            &self.run_dir.join(files::POLICY),
-                            &export_actor(&self.agent)?,
-                        )?;
+                        write_atomic(&self.run_dir.join(files::POLICY), &exported)?;
                     }
                 }
                 if self.step % 100 == 0 {

@@ -94,13 +94,9 @@ impl EnergySwingUp {
         let q = Matrix2::new(1.0, 0.0, 0.0, 0.1);
         let gain = discrete_lqr(&a_mat, &b_vec, &q, 0.001)
             .unwrap_or_else(|_| RowVector2::new(2.0 * a / b, 2.0 * a.sqrt() / b));
-        let limit = params
-            .imperfections
-            .torque_limit
-            .map_or(params.max_torque, |t| t.min(params.max_torque));
         Ok(Self {
             a,
-            max_torque: limit,
+            max_torque: params.motor_torque_limit(),
             energy_gain: Self::ENERGY_GAIN,
             switch_angle: Self::SWITCH_ANGLE,
             gain,

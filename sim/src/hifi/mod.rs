@@ -86,13 +86,6 @@ impl EpisodePhysics {
         }
     }
 
-    /// The torque the motor can apply this episode [N·m]: the smaller of the command clip and
-    /// the torque limit.
-    pub fn effective_max_torque(&self, p: &HiFiParams) -> f64 {
-        self.torque_limit
-            .map_or(p.max_torque, |l| l.min(p.max_torque))
-    }
-
     /// Draws this episode's parameters from the randomisation ranges of `p` (see
     /// [`Imperfections`] for the order of the draws).
     fn draw<R: Rng>(p: &HiFiParams, rng: &mut R) -> Self {

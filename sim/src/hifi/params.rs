@@ -136,22 +136,6 @@ impl Imperfections {
             .max(self.actuator_delay_steps)
     }
 
-    /// True when any parameter is drawn per episode (domain randomisation is on).
-    pub fn randomises(&self) -> bool {
-        [
-            &self.mass_scale,
-            &self.length_scale,
-            &self.damping_scale,
-            &self.coulomb_friction_scale,
-            &self.torque_limit_scale,
-            &self.actuator_time_constant_scale,
-            &self.sensor_noise_scale,
-        ]
-        .iter()
-        .any(|r| r.is_some_and(|r| r.max > r.min))
-            || self.max_delay_steps() > self.actuator_delay_steps
-    }
-
     /// The same imperfections with every per-episode draw switched off (the nominal plant).
     pub fn without_randomisation(&self) -> Self {
         Self {
@@ -316,6 +300,14 @@ impl HiFiParams {
             imperfections: Imperfections::realistic(),
             ..Self::default()
         }
+    }
+
+    /// The torque the motor delivers at most with the nominal parameters [N·m]: the smaller of
+    /// the command clip `max_torque` and `imperfections.torque_limit`.
+    pub fn motor_torque_limit(&self) -> f64 {
+        self.imperfections
+            .torque_limit
+            .map_or(self.max_torque, |t| t.min(self.max_torque))
     }
 
     /// Number of RK4 sub-steps per control period, `ceil(dt · integration_rate_hz)` (at least 1).
