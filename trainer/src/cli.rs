@@ -59,6 +59,10 @@ pub struct TrainArgs {
     /// Continue the run in DIR from its last checkpoint (with its saved config).
     #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "out"])]
     pub resume: Option<PathBuf>,
+    /// With --resume: continue from the previous checkpoint generation
+    /// (`checkpoint.prev.bin`), when the latest one is damaged.
+    #[arg(long, requires = "resume")]
+    pub from_previous: bool,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
@@ -133,7 +137,7 @@ pub fn threads_for(cli: &Cli) -> anyhow::Result<usize> {
 
 fn train_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     if let Some(dir) = &args.resume {
-        return Ok(crate::checkpoint::Checkpoint::load(dir)?.config);
+        return Ok(crate::checkpoint::Checkpoint::load(dir, args.from_previous)?.config);
     }
     let mut config = match &args.config {
         Some(path) => TrainConfig::from_toml_file(path)?,
@@ -179,7 +183,7 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
                     dir.join(crate::train::files::CONFIG).display()
                 );
             }
-            let t = Trainer::resume(dir)?;
+            let t = Trainer::resume_from(dir, args.from_previous)?;
             out!("resuming {} at step {}", dir.display(), t.step());
             t
         }
@@ -250,8 +254,14 @@ fn default_run_dir(seed: u64) -> PathBuf {
 }
 
 fn eval_cmd(args: EvalArgs) -> anyhow::Result<()> {
-    if args.episodes == 0 {
-        bail!("--episodes must be at least 1");
+    let max = crate::config::MAX_EVAL_EPISODES;
+    for (flag, n) in [("--episodes", args.episodes), ("--map-episodes", args.map_episodes)] {
+        if n == 0 || n > max {
+            bail!("{flag} must be in 1..={max}, got {n}");
+        }
+    }
+    if args.threads.is_some_and(|t| t == 0 || t > 256) {
+        bail!("--threads must be in 1..=256");
     }
     if !(args.hold_prob.is_finite() && (0.0..=1.0).contains(&args.hold_prob)) {
         bail!("--hold-prob must be in [0, 1], got {}", args.hold_prob);

@@ -79,6 +79,19 @@ macro_rules! train_config {
     };
 }
 
+/// Largest `total_steps` accepted (about two months of training at 2,000 steps/s).
+pub const MAX_TOTAL_STEPS: u64 = 10_000_000_000;
+/// Largest `buffer_capacity` accepted (transitions; 3.6 GB of storage for the pendulum). A new
+/// run also checks the buffer against the memory available: see
+/// [`TrainConfig::replay_bytes`].
+pub const MAX_BUFFER_CAPACITY: usize = 100_000_000;
+/// Largest `batch_size` accepted.
+pub const MAX_BATCH_SIZE: usize = 65_536;
+/// Largest `updates_per_step` accepted.
+pub const MAX_UPDATES_PER_STEP: usize = 1_000;
+/// Largest `eval_episodes` and `final_eval_episodes` accepted.
+pub const MAX_EVAL_EPISODES: usize = 10_000_000;
+
 train_config! {
     /// Seed of the run: every random source (initial weights, exploration, replay sampling,
     /// episode starts) is derived from it.
@@ -234,6 +247,12 @@ impl TrainConfig {
         toml::to_string(self).expect("a TrainConfig always serialises")
     }
 
+    /// Bytes of the replay buffer for `obs_dim` observations and `act_dim` actions:
+    /// `capacity × (2·obs_dim + act_dim + 2) × 4`.
+    pub fn replay_bytes(&self, obs_dim: usize, act_dim: usize) -> u64 {
+        self.buffer_capacity as u64 * (2 * obs_dim + act_dim + 2) as u64 * 4
+    }
+
     /// Checks every field's range.
     pub fn validate(&self) -> Result<(), ConfigError> {
         fn bad(field: &'static str, reason: impl Into<String>) -> Result<(), ConfigError> {
@@ -244,6 +263,19 @@ impl TrainConfig {
         }
         let unit = |x: f64| x.is_finite() && (0.0..=1.0).contains(&x);
         let pos = |x: f64| x.is_finite() && x > 0.0;
+        let counts: [(&'static str, u64, u64); 6] = [
+            ("total_steps", self.total_steps, MAX_TOTAL_STEPS),
+            ("buffer_capacity", self.buffer_capacity as u64, MAX_BUFFER_CAPACITY as u64),
+            ("batch_size", self.batch_size as u64, MAX_BATCH_SIZE as u64),
+            ("updates_per_step", self.updates_per_step as u64, MAX_UPDATES_PER_STEP as u64),
+            ("eval_episodes", self.eval_episodes as u64, MAX_EVAL_EPISODES as u64),
+            ("final_eval_episodes", self.final_eval_episodes as u64, MAX_EVAL_EPISODES as u64),
+        ];
+        for (field, v, max) in counts {
+            if v > max {
+                return bad(field, format!("must be at most {max}, got {v}"));
+            }
+        }
         if self.total_steps == 0 {
             return bad("total_steps", "must be at least 1");
         }

@@ -178,6 +178,97 @@ pub struct DdpgState {
     pub noise_rng: crate::checkpoint::RngState,
 }
 
+impl DdpgState {
+    /// The first network or optimiser holding a non-finite value (`None` when all are finite).
+    pub fn first_non_finite(&self) -> Option<&'static str> {
+        let mut nets = vec![
+            ("an actor weight", &self.actor, Some(&self.actor_opt)),
+            ("a target-actor weight", &self.actor_target, None),
+            ("a critic weight", &self.critic, Some(&self.critic_opt)),
+            ("a target-critic weight", &self.critic_target, None),
+        ];
+        if let Some(t) = &self.twin {
+            nets.push(("a second-critic weight", &t.critic, Some(&t.opt)));
+            nets.push(("a second-target-critic weight", &t.target, None));
+        }
+        nets.into_iter().find_map(|(name, p, opt)| {
+            if !p.is_finite() {
+                Some(name)
+            } else if opt.is_some_and(|o| !o.is_finite()) {
+                Some("an optimiser moment estimate")
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Checks every network, target and optimiser against the widths `config` and the plant
+    /// (`obs_dim`, `act_dim`) imply, and that every value is finite (what a loaded checkpoint
+    /// must satisfy before it is used); returns the first problem, naming the part.
+    pub fn check(&self, config: &TrainConfig, obs_dim: usize, act_dim: usize) -> Result<(), String> {
+        let actor = [obs_dim, config.actor_hidden1, config.actor_hidden2, act_dim];
+        let critic = [
+            obs_dim + act_dim,
+            config.critic_hidden1,
+            config.critic_hidden2,
+            1,
+        ];
+        let mut nets = vec![
+            ("actor", &self.actor, &actor[..], Some(&self.actor_opt)),
+            ("target actor", &self.actor_target, &actor[..], None),
+            ("critic", &self.critic, &critic[..], Some(&self.critic_opt)),
+            ("target critic", &self.critic_target, &critic[..], None),
+        ];
+        match (&self.twin, config.twin_critics) {
+            (Some(t), true) => {
+                nets.push(("second critic", &t.critic, &critic[..], Some(&t.opt)));
+                nets.push(("second target critic", &t.target, &critic[..], None));
+            }
+            (None, false) => {}
+            (t, want) => {
+                return Err(format!(
+                    "the config says twin_critics = {want} but the state {} a second critic",
+                    if t.is_some() { "holds" } else { "lacks" }
+                ));
+            }
+        }
+        for (name, params, sizes, opt) in nets {
+            params
+                .check_shape(sizes)
+                .map_err(|e| format!("{name}: {e}"))?;
+            if let Some(opt) = opt {
+                opt.check_shape(params)
+                    .map_err(|e| format!("{name} optimiser: {e}"))?;
+            }
+        }
+        if let Some(what) = self.first_non_finite() {
+            return Err(format!("{what} is not finite"));
+        }
+        let s = &self.scaling;
+        let dims = [
+            s.obs_offset.len(),
+            s.obs_scale.len(),
+            s.action_low.len(),
+            s.action_high.len(),
+        ];
+        if dims != [obs_dim, obs_dim, act_dim, act_dim] {
+            return Err(format!(
+                "scaling widths {dims:?}, expected [{obs_dim}, {obs_dim}, {act_dim}, {act_dim}]"
+            ));
+        }
+        let all = s
+            .obs_offset
+            .iter()
+            .chain(&s.obs_scale)
+            .chain(&s.action_low)
+            .chain(&s.action_high);
+        if !all.clone().all(|x| x.is_finite()) {
+            return Err("scaling holds a non-finite value".into());
+        }
+        Ok(())
+    }
+}
+
 impl Ddpg {
     /// Fresh networks for `obs_dim` observations and `scaling.action_low.len()` actions,
     /// initialised from `rng`; targets are exact copies.

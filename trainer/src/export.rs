@@ -44,14 +44,18 @@ pub fn encode_actor(
 
 /// Writes `bytes` to `path` atomically (temporary file in the same directory, then rename).
 pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), TrainError> {
-    use std::io::Write;
     let tmp = path.with_extension(match path.extension() {
         Some(e) => format!("{}.tmp", e.to_string_lossy()),
         None => "tmp".to_string(),
     });
-    let mut f = std::fs::File::create(&tmp).map_err(|e| TrainError::io(&tmp, e))?;
-    f.write_all(bytes).map_err(|e| TrainError::io(&tmp, e))?;
-    f.sync_all().map_err(|e| TrainError::io(&tmp, e))?;
-    drop(f);
+    write_synced(&tmp, bytes)?;
     std::fs::rename(&tmp, path).map_err(|e| TrainError::io(path, e))
+}
+
+/// Creates (or truncates) `path`, writes `bytes` and waits until they are on disk.
+pub fn write_synced(path: &std::path::Path, bytes: &[u8]) -> Result<(), TrainError> {
+    use std::io::Write;
+    let mut f = std::fs::File::create(path).map_err(|e| TrainError::io(path, e))?;
+    f.write_all(bytes).map_err(|e| TrainError::io(path, e))?;
+    f.sync_all().map_err(|e| TrainError::io(path, e))
 }

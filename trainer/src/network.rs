@@ -67,6 +67,35 @@ impl MlpParams {
         }
     }
 
+    /// Checks that the layer widths are `expected` and every tensor has the length its shape
+    /// implies; returns what differs.
+    pub fn check_shape(&self, expected: &[usize]) -> Result<(), String> {
+        if self.sizes != expected {
+            return Err(format!(
+                "layer widths {:?}, expected {expected:?}",
+                self.sizes
+            ));
+        }
+        let layers = expected.len().saturating_sub(1);
+        if self.tensors.len() != 2 * layers {
+            return Err(format!(
+                "{} parameter tensors, expected {}",
+                self.tensors.len(),
+                2 * layers
+            ));
+        }
+        for (i, t) in self.tensors.iter().enumerate() {
+            let want: usize = self.shape(i).iter().product();
+            if t.len() != want {
+                return Err(format!(
+                    "parameter tensor {i} holds {} values, expected {want}",
+                    t.len()
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// True if every parameter is finite.
     pub fn is_finite(&self) -> bool {
         self.tensors.iter().flatten().all(|x| x.is_finite())

@@ -76,6 +76,25 @@ impl Noise {
         }
     }
 
+    /// Checks that the process has `act_dim` dimensions and finite parameters (what a loaded
+    /// checkpoint must satisfy); returns what differs.
+    pub fn check(&self, act_dim: usize) -> Result<(), String> {
+        let (sigma, state, scalars) = match self {
+            Noise::Ou(ou) => (&ou.sigma, &ou.state[..], vec![ou.theta, ou.mu, ou.dt]),
+            Noise::Gaussian(g) => (&g.sigma, &g.sigma[..], Vec::new()),
+        };
+        if sigma.len() != act_dim || state.len() != act_dim {
+            return Err(format!(
+                "exploration noise has {} dimensions, the run has {act_dim} actions",
+                sigma.len().max(state.len())
+            ));
+        }
+        if !sigma.iter().chain(state).chain(&scalars).all(|x| x.is_finite()) {
+            return Err("exploration noise holds a non-finite value".into());
+        }
+        Ok(())
+    }
+
     /// Draws the next noise vector into `out` (length = number of action dimensions).
     pub fn sample<R: Rng>(&mut self, rng: &mut R, out: &mut [f64]) {
         for n in out.iter_mut() {

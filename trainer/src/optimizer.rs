@@ -64,6 +64,25 @@ impl Adam {
         }
     }
 
+    /// Checks that the moment estimates are shaped like `params` and the hyperparameters are
+    /// usable; returns what differs.
+    pub fn check_shape(&self, params: &MlpParams) -> Result<(), String> {
+        for (name, moments) in [("first", &self.m), ("second", &self.v)] {
+            let lens: Vec<usize> = moments.iter().map(Vec::len).collect();
+            let want: Vec<usize> = params.tensors.iter().map(Vec::len).collect();
+            if lens != want {
+                return Err(format!(
+                    "{name}-moment tensor lengths {lens:?}, expected {want:?}"
+                ));
+            }
+        }
+        let ok = |x: f64| x.is_finite() && x >= 0.0;
+        if !(ok(self.lr) && ok(self.beta1) && ok(self.beta2) && ok(self.eps)) {
+            return Err("non-finite or negative hyperparameter".into());
+        }
+        Ok(())
+    }
+
     /// True if every moment estimate is finite.
     pub fn is_finite(&self) -> bool {
         self.m

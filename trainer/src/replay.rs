@@ -81,6 +81,42 @@ impl ReplayBuffer {
         self.act_dim
     }
 
+    /// Checks that the buffer is internally consistent and holds `capacity` transitions of
+    /// `obs_dim` observations and `act_dim` actions (what a loaded checkpoint must satisfy
+    /// before [`ReplayBuffer::push`], [`ReplayBuffer::get`] or [`ReplayBuffer::sample`] may
+    /// index it); returns what differs.
+    pub fn check(&self, capacity: usize, obs_dim: usize, act_dim: usize) -> Result<(), String> {
+        let got = (self.capacity, self.obs_dim, self.act_dim);
+        if got != (capacity, obs_dim, act_dim) {
+            return Err(format!(
+                "replay buffer is (capacity {}, obs_dim {}, act_dim {}), the run needs \
+                 (capacity {capacity}, obs_dim {obs_dim}, act_dim {act_dim})",
+                got.0, got.1, got.2
+            ));
+        }
+        if self.len > capacity || self.next >= capacity {
+            return Err(format!(
+                "replay buffer fill {} / next slot {} outside capacity {capacity}",
+                self.len, self.next
+            ));
+        }
+        let lens = [
+            ("observations", self.obs.len(), capacity * obs_dim),
+            ("actions", self.actions.len(), capacity * act_dim),
+            ("rewards", self.rewards.len(), capacity),
+            ("terminal flags", self.terminated.len(), capacity),
+            ("next observations", self.next_obs.len(), capacity * obs_dim),
+        ];
+        for (what, len, want) in lens {
+            if len != want {
+                return Err(format!(
+                    "replay buffer {what} hold {len} values, expected {want}"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Stores one transition, overwriting the oldest when full.
     ///
     /// # Panics

@@ -119,6 +119,7 @@ impl Trainer {
         let (rig, eval_rig) = resolve_rigs(&config)?;
         std::fs::create_dir_all(run_dir).map_err(|e| TrainError::io(run_dir, e))?;
         let env = build_env(&rig)?;
+        check_memory(&config, env.observation_dim(), env.action_dim())?;
         if config.mirror_augmentation && env.action_low()[0] != -env.action_high()[0] {
             return Err(crate::config::ConfigError::Invalid {
                 field: "mirror_augmentation",
@@ -183,10 +184,16 @@ impl Trainer {
         &self.rig
     }
 
-    /// Continues the run in `run_dir` from its last checkpoint.
+    /// Continues the run in `run_dir` from its latest checkpoint (verified and checked; see
+    /// [`Checkpoint::load`]).
     pub fn resume(run_dir: &Path) -> Result<Self, TrainError> {
-        let ck = Checkpoint::load(run_dir)?;
-        ck.config.validate()?;
+        Self::resume_from(run_dir, false)
+    }
+
+    /// Continues the run in `run_dir` from its latest checkpoint or, with `previous`, from the
+    /// previous generation (`checkpoint.prev.bin`).
+    pub fn resume_from(run_dir: &Path, previous: bool) -> Result<Self, TrainError> {
+        let ck = Checkpoint::load(run_dir, previous)?;
         let agent = Ddpg::from_state(ck.agent, &ck.config)?;
         let t = Self {
             run_dir: run_dir.to_path_buf(),
@@ -259,8 +266,18 @@ impl Trainer {
         }
     }
 
+    /// Saves a checkpoint; a non-finite weight is a divergence and is never written (the
+    /// checkpoint on disk stays the last good one).
     fn save_checkpoint(&self) -> Result<(), TrainError> {
-        self.checkpoint().save(&self.run_dir)
+        let ck = self.checkpoint();
+        if let Some(what) = ck.agent.first_non_finite() {
+            return Err(TrainError::Diverged {
+                step: self.step,
+                what: what.to_string(),
+                checkpoint: None,
+            });
+        }
+        ck.save(&self.run_dir)
     }
 
     /// Noise-free evaluation of the current actor, exported and run through `policy-runtime`
@@ -316,22 +333,33 @@ impl Trainer {
         bar.set_position(self.step);
         let started = Instant::now();
         let elapsed_before = self.elapsed_secs;
-        let result = self.train_loop(opts, &bar, started, elapsed_before);
+        let result = self
+            .train_loop(opts, &bar, started, elapsed_before)
+            .and_then(|stopped| {
+                // A stop has just been checkpointed by the loop; the end of the run is here.
+                if !stopped {
+                    self.elapsed_secs = elapsed_before + started.elapsed().as_secs_f64();
+                    self.save_checkpoint()?;
+                }
+                Ok(stopped)
+            });
         bar.finish_and_clear();
         let stopped = match result {
             Ok(stopped) => stopped,
             Err(TrainError::Diverged { what, .. }) => {
+                // Name the checkpoint only if it verifies (saving refuses non-finite weights,
+                // so the one on disk predates the divergence).
                 let ck = self.run_dir.join(CHECKPOINT_FILE);
                 return Err(TrainError::Diverged {
                     step: self.step,
                     what,
-                    checkpoint: ck.exists().then(|| ck.display().to_string()),
+                    checkpoint: Checkpoint::load_file(&ck)
+                        .is_ok()
+                        .then(|| ck.display().to_string()),
                 });
             }
             Err(e) => return Err(e),
         };
-        self.elapsed_secs = elapsed_before + started.elapsed().as_secs_f64();
-        self.save_checkpoint()?;
         let steps_per_sec = self.step as f64 / self.elapsed_secs.max(1e-9);
         if stopped {
             return Ok(RunOutcome {
@@ -698,6 +726,39 @@ fn make_noise(config: &TrainConfig, low: &[f32], high: &[f32]) -> Noise {
     }
 }
 
+/// Refuses a replay buffer that would not fit: a checkpoint holds a copy of it and its
+/// serialised form besides the live buffer, so about three times its size must be available
+/// (`MemAvailable` of `/proc/meminfo`; skipped where that cannot be read).
+fn check_memory(config: &TrainConfig, obs_dim: usize, act_dim: usize) -> Result<(), TrainError> {
+    let need = 3 * config.replay_bytes(obs_dim, act_dim);
+    let Some(avail) = available_memory() else {
+        return Ok(());
+    };
+    if need > avail {
+        let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+        return Err(crate::config::ConfigError::Invalid {
+            field: "buffer_capacity",
+            reason: format!(
+                "{} transitions need about {:.1} GiB (the buffer, and a copy of it while \
+                 checkpointing), only {:.1} GiB of memory is available",
+                config.buffer_capacity,
+                gib(need),
+                gib(avail)
+            ),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// `MemAvailable` from `/proc/meminfo` in bytes.
+fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
 fn next_multiple(step: u64, every: u64) -> u64 {
     step.checked_div(every)
         .map_or(u64::MAX, |k| (k + 1) * every)
@@ -849,7 +910,7 @@ mod tests {
             .unwrap();
         assert!(!out.finished);
         assert_eq!(out.step, 600);
-        let at_stop = Checkpoint::load(&part).unwrap();
+        let at_stop = Checkpoint::load(&part, false).unwrap();
         assert_eq!(at_stop.step, 600);
         assert!(!part.join(files::POLICY_FINAL).exists());
 
@@ -862,7 +923,7 @@ mod tests {
             })
             .unwrap();
         assert!(out.finished);
-        let end = Checkpoint::load(&part).unwrap();
+        let end = Checkpoint::load(&part, false).unwrap();
         assert_eq!(end.step, 1_200);
         // Learning continued after the resume.
         assert_ne!(end.agent.actor, at_stop.agent.actor);
@@ -877,7 +938,7 @@ mod tests {
             read(&part.join(files::POLICY_FINAL)),
             read(&full.join(files::POLICY_FINAL))
         );
-        assert_eq!(end.agent, Checkpoint::load(&full).unwrap().agent);
+        assert_eq!(end.agent, Checkpoint::load(&full, false).unwrap().agent);
         assert_eq!(end.agent.twin.is_some(), config.twin_critics);
         assert_eq!(metrics_without_timing(&part), metrics_without_timing(&full));
         assert_eq!(read(&part.join(files::EVAL)), read(&full.join(files::EVAL)));
@@ -937,7 +998,7 @@ mod tests {
             "{msg}"
         );
         // The last good checkpoint (taken before learning started) is intact.
-        let ck = Checkpoint::load(&dir).unwrap();
+        let ck = Checkpoint::load(&dir, false).unwrap();
         assert_eq!(ck.step, 200);
         assert!(ck.agent.actor.is_finite() && ck.agent.critic.is_finite());
     }

@@ -76,6 +76,27 @@ fn user_mistakes_are_named_without_panics() {
         &trainer(&["train", "--resume", "norun"], dir),
         &["norun", "checkpoint"],
     );
+    // Sizes and counts are bounded before anything is allocated.
+    assert_user_error(
+        &trainer(&["train", "--buffer-capacity", "100000000000", "--out", "r"], dir),
+        &["buffer_capacity", "at most 100000000"],
+    );
+    assert_user_error(
+        &trainer(
+            &["train", "--batch-size", "100000000", "--buffer-capacity", "100000000"],
+            dir,
+        ),
+        &["batch_size", "at most 65536"],
+    );
+    assert_user_error(
+        &trainer(&["train", "--total-steps", "18446744073709551615"], dir),
+        &["total_steps", "at most"],
+    );
+    assert_user_error(
+        &trainer(&["eval", "missing.postcard", "--episodes", "4294967296000"], dir),
+        &["--episodes", "1..="],
+    );
+    assert!(!dir.join("r").exists(), "nothing is created on a refused run");
     // Malformed flags are clap's usage errors (exit code 2), not panics.
     let out = trainer(&["train", "--batch-size", "many"], dir);
     assert_eq!(out.status.code(), Some(2));
@@ -226,4 +247,55 @@ fn tiny_train_then_eval_with_plot() {
         dir,
     );
     assert_user_error(&out, &["below the required"]);
+}
+
+/// A corrupted checkpoint is refused by name, the exported policy is never overwritten from
+/// it, and the previous generation resumes to the same result.
+#[test]
+fn corrupt_checkpoint_is_refused_and_nothing_exported_from_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let out = trainer(
+        &[
+            "train",
+            "--quiet",
+            "--out",
+            "run",
+            "--rig",
+            "reference",
+            "--total-steps",
+            "600",
+            "--learning-starts",
+            "200",
+            "--checkpoint-every",
+            "200",
+            "--eval-every",
+            "200",
+            "--eval-episodes",
+            "1",
+            "--final-eval-episodes",
+            "2",
+        ],
+        dir,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let run = dir.join("run");
+    let read = |f: &str| std::fs::read(run.join(f)).unwrap();
+    let (policy, last) = (read("policy.postcard"), read("policy_final.postcard"));
+    // One bit flipped in the middle of the body (network weights, replay buffer, ...).
+    let mut ck = read("checkpoint.bin");
+    let at = ck.len() / 3;
+    ck[at] ^= 0x04;
+    std::fs::write(run.join("checkpoint.bin"), &ck).unwrap();
+    assert_user_error(
+        &trainer(&["train", "--quiet", "--resume", "run"], dir),
+        &["checkpoint.bin", "checksum mismatch", "checkpoint.prev.bin", "--from-previous"],
+    );
+    assert_eq!(read("policy.postcard"), policy);
+    assert_eq!(read("policy_final.postcard"), last);
+    // The previous generation (step 400) verifies; training from it ends where the run did.
+    let out = trainer(&["train", "--quiet", "--resume", "run", "--from-previous"], dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(read("policy.postcard"), policy);
+    assert_eq!(read("policy_final.postcard"), last);
 }
