@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::bench;
 use crate::firmware::{self, FirmwareConfig};
 use crate::link::Faults;
-use crate::plant::{build_rig, control_period_us};
+use crate::plant::{Plant, build_rig, control_period_us};
 use crate::policy_file::{self, Dims};
 use crate::reference::{host_policy, host_return};
 use crate::report::{self, Spread};
@@ -177,9 +177,56 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Most episodes one `hil run` accepts.
+pub const MAX_EPISODES: usize = 1_000_000;
+/// Most steps per episode one `hil run` accepts.
+pub const MAX_STEPS: usize = 1_000_000;
+
+/// Refuses counts out of range before anything is allocated or started.
+fn check_counts(a: &RunArgs) -> anyhow::Result<()> {
+    for (flag, n, max) in [
+        ("--episodes", a.episodes, MAX_EPISODES),
+        ("--steps", a.steps, MAX_STEPS),
+    ] {
+        if n == 0 || n > max {
+            bail!("{flag} must be in 1..={max}, got {n}");
+        }
+    }
+    if a.timeout == 0 || a.timeout > 7 * 24 * 3600 {
+        bail!("--timeout must be in 1..=604800 seconds, got {}", a.timeout);
+    }
+    Ok(())
+}
+
+/// Refuses a policy whose observation/action sizes differ from the plant's, or exceed what the
+/// link protocol carries, before any firmware is built.
+fn check_policy_fits(policy: &std::path::Path, dims: Dims, plant: &dyn Plant) -> anyhow::Result<()> {
+    let (obs, act) = (plant.observation_dim(), plant.action_dim());
+    if dims.obs != obs || dims.act != act {
+        bail!(
+            "policy {} is {dims}: it takes {} observations and gives {} actions, the rig's plant \
+             has {obs} observations and {act} actions",
+            policy.display(),
+            dims.obs,
+            dims.act
+        );
+    }
+    if dims.obs > hil_protocol::MAX_OBS || dims.act > hil_protocol::MAX_ACT {
+        bail!(
+            "policy {} is {dims}: the link protocol carries at most {} observations and {} actions",
+            policy.display(),
+            hil_protocol::MAX_OBS,
+            hil_protocol::MAX_ACT
+        );
+    }
+    Ok(())
+}
+
 fn run(a: RunArgs) -> anyhow::Result<()> {
-    let policy = a.policy.unwrap_or_else(firmware::shipped_policy);
+    check_counts(&a)?;
+    let policy = a.policy.clone().unwrap_or_else(firmware::shipped_policy);
     let bytes = std::fs::read(&policy).with_context(|| format!("reading {}", policy.display()))?;
+    let dims = policy_file::dims_of(&bytes).with_context(|| policy.display().to_string())?;
     let faults = Faults {
         drop_frames: a.drop_frames,
         corrupt_bytes: a.corrupt_bytes,
@@ -190,8 +237,9 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
     if let Some(s) = &serial {
         s.validate()?;
     }
-    let mut host = host_policy(&bytes)?;
     let (rig, mut plant) = build_rig(&a.rig)?;
+    check_policy_fits(&policy, dims, &plant)?;
+    let mut host = host_policy(&bytes)?;
     let config = SessionConfig {
         faults,
         seed: a.seed,
@@ -394,6 +442,40 @@ mod tests {
         assert!(parse_dims("3-64-1").is_err());
         assert!(parse_dims("3-0-64-1").is_err());
         assert!(parse_dims("3-x-64-1").is_err());
+    }
+
+    /// Every refusal happens before firmware is built or QEMU started (these return at once).
+    #[test]
+    fn run_refuses_bad_counts_and_mismatched_policies_before_building() {
+        let msg = |args: &[&str]| {
+            let mut v = vec!["hil", "run"];
+            v.extend_from_slice(args);
+            format!("{:#}", main_from(v).unwrap_err())
+        };
+        let m = msg(&["--steps", "18446744073709551615"]);
+        assert!(m.contains("--steps must be in 1..=1000000"), "{m}");
+        let m = msg(&["--episodes", "4294967296"]);
+        assert!(m.contains("--episodes must be in 1..=1000000"), "{m}");
+        let m = msg(&["--episodes", "0"]);
+        assert!(m.contains("--episodes"), "{m}");
+        let m = msg(&["--timeout", "0"]);
+        assert!(m.contains("--timeout"), "{m}");
+        let tmp = tempfile::tempdir().unwrap();
+        let write = |dims: &str| {
+            let p = tmp.path().join(format!("{dims}.postcard"));
+            let d = parse_dims(dims).unwrap();
+            std::fs::write(&p, policy_file::random_policy(d, 0).unwrap()).unwrap();
+            p.display().to_string()
+        };
+        let p = write("4-64-64-2");
+        let m = msg(&["--policy", &p]);
+        assert!(
+            m.contains("4-64-64-2") && m.contains("3 observations and 1 actions"),
+            "{m}"
+        );
+        let p = write("9-8-8-5");
+        let m = msg(&["--policy", &p]);
+        assert!(m.contains("9-8-8-5") && m.contains("rig's plant"), "{m}");
     }
 
     #[test]

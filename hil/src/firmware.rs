@@ -55,6 +55,22 @@ pub fn shipped_policy() -> PathBuf {
         .join("pendulum.postcard")
 }
 
+/// The message of a failed firmware build: the build script's own errors when it refused
+/// (they name the file and the problem), else the last 30 lines of cargo's output.
+fn build_error(stderr: &str) -> String {
+    const MARK: &str = "error: firmware@";
+    let own: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix(MARK))
+        .map(|l| l.split_once(": ").map_or(l, |(_, m)| m))
+        .collect();
+    if !own.is_empty() {
+        return own.join("\n");
+    }
+    let tail: Vec<&str> = stderr.lines().rev().take(30).collect();
+    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+}
+
 /// Serialises builds started from this process (they share one target folder).
 static BUILD_LOCK: Mutex<()> = Mutex::new(());
 
@@ -87,9 +103,7 @@ pub fn build(config: &FirmwareConfig) -> Result<Image, HilError> {
         .map_err(|e| HilError::io("starting cargo to build the firmware", e))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let tail: Vec<&str> = stderr.lines().rev().take(30).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        return Err(HilError::Build(tail.join("\n")));
+        return Err(HilError::Build(build_error(&stderr)));
     }
     let built = target_dir.join(TARGET).join("release").join("firmware");
     let images = target_dir.join("images");

@@ -230,6 +230,40 @@ fn corrupt_policy_file_fails_the_firmware_build_with_the_runtime_error() {
     );
 }
 
+/// Policies beyond the protocol's 8 observations / 4 actions, or too large for the flash, are
+/// refused by the build script with the sizes in the message (and quickly: before the firmware
+/// crate itself is compiled).
+#[test]
+fn oversized_policies_fail_the_firmware_build_with_their_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ((9, 8, 8, 5), "at most 8 observations and 4 actions"),
+        ((3, 600, 600, 1), "its weights take 1454436 bytes, the flash holds 1048576"),
+    ];
+    for ((obs, h1, h2, act), needle) in cases {
+        let dims = Dims { obs, h1, h2, act };
+        let path = dir.path().join(format!("{dims}.postcard"));
+        std::fs::write(&path, random_policy(dims, 1).unwrap()).unwrap();
+        let t = std::time::Instant::now();
+        let msg = firmware::build(&FirmwareConfig::new(&path))
+            .expect_err("an oversized policy built")
+            .to_string();
+        assert!(msg.contains(needle) && msg.contains(&dims.to_string()), "{msg}");
+        assert!(t.elapsed() < Duration::from_secs(120), "{:?}", t.elapsed());
+    }
+    // A large policy that fits (819 kB of weights) builds: no const-evaluation limit in the way.
+    let dims = Dims {
+        obs: 3,
+        h1: 450,
+        h2: 450,
+        act: 1,
+    };
+    let path = dir.path().join("large.postcard");
+    std::fs::write(&path, random_policy(dims, 1).unwrap()).unwrap();
+    let image = firmware::build(&FirmwareConfig::new(&path)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(image.elf.exists());
+}
+
 #[test]
 fn firmware_with_shipped_policy_fits_32k_flash_and_4k_ram() {
     if !qemu_present() {
