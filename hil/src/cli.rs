@@ -136,6 +136,7 @@ pub fn parse_dims(s: &str) -> Result<Dims, String> {
 
 /// Runs the command line of this process.
 pub fn main() -> anyhow::Result<()> {
+    crate::qemu::install_signal_cleanup()?;
     execute(Cli::parse())
 }
 
@@ -200,7 +201,11 @@ fn check_counts(a: &RunArgs) -> anyhow::Result<()> {
 
 /// Refuses a policy whose observation/action sizes differ from the plant's, or exceed what the
 /// link protocol carries, before any firmware is built.
-fn check_policy_fits(policy: &std::path::Path, dims: Dims, plant: &dyn Plant) -> anyhow::Result<()> {
+fn check_policy_fits(
+    policy: &std::path::Path,
+    dims: Dims,
+    plant: &dyn Plant,
+) -> anyhow::Result<()> {
     let (obs, act) = (plant.observation_dim(), plant.action_dim());
     if dims.obs != obs || dims.act != act {
         bail!(

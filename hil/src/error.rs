@@ -30,6 +30,16 @@ pub enum HilError {
     /// The other end closed the link (QEMU exited, the adapter was unplugged, ...).
     #[error("the board closed the link ({0})")]
     LinkClosed(String),
+    /// The board's QEMU process ended during the session (killed, crashed, or timed out).
+    #[error("the board died: QEMU (pid {pid}) exited with {status} during the session{}", if output.is_empty() { String::new() } else { format!("; it said: {output}") })]
+    BoardDied {
+        /// QEMU's process id.
+        pid: u32,
+        /// How it ended (e.g. "signal: 9 (SIGKILL)").
+        status: String,
+        /// What QEMU printed.
+        output: String,
+    },
     /// A policy file is invalid.
     #[error("invalid policy file: {0}")]
     Policy(String),

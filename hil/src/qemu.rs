@@ -4,9 +4,19 @@
 //!
 //! Every QEMU process is started with a time limit: a guard thread kills it by its PID when
 //! the limit passes, and dropping [`Qemu`] kills it by its PID too.
+//!
+//! **No orphans.** QEMU dies with its host, however the host ends: it is started in its own
+//! process group (a terminal's Ctrl-C reaches only the host, which then exits) with the
+//! kernel's parent-death signal set to SIGKILL (`PR_SET_PDEATHSIG`), so a host killed even by
+//! SIGKILL takes QEMU with it. The parent-death signal follows the *thread* that started QEMU:
+//! keep a [`Qemu`] on the thread that created it (or one that outlives it). The socket folder
+//! (`hil-qemu-<host pid>-*` in the temporary directory) exists only until QEMU connects; the
+//! folders of hosts that died in that window are removed by the next start, and
+//! [`install_signal_cleanup`] removes them on SIGINT/SIGTERM/SIGHUP.
 
-use std::fs::File;
+use std::io::Read;
 use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -59,8 +69,127 @@ pub struct Qemu {
     pid: u32,
     stop_guard: Option<Sender<()>>,
     timed_out: Arc<AtomicBool>,
-    dir: tempfile::TempDir,
+    output: [Arc<Mutex<Vec<u8>>>; 2],
     end: HostEnd,
+}
+
+/// Prefix of the socket folders in the temporary directory.
+const DIR_PREFIX: &str = "hil-qemu-";
+
+/// Socket folders that exist right now (removed by the signal handler).
+static LIVE_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Makes SIGINT, SIGTERM and SIGHUP end this process cleanly: the socket folders of QEMU
+/// processes still starting are removed, a message is printed and the process exits with
+/// 128 + the signal's number (130 for SIGINT); QEMU processes die with it (parent-death signal).
+/// Call once, from a binary's `main`; a second call is an error.
+pub fn install_signal_cleanup() -> Result<(), HilError> {
+    ctrlc::set_handler(|| {
+        let dirs = std::mem::take(&mut *LIVE_DIRS.lock().unwrap_or_else(|e| e.into_inner()));
+        for d in dirs {
+            let _ = std::fs::remove_dir_all(d);
+        }
+        eprintln!("hil: interrupted; QEMU stopped");
+        std::process::exit(130);
+    })
+    .map_err(|e| HilError::Qemu(format!("cannot install the signal handler: {e}")))
+}
+
+/// Removes socket folders left by hosts that no longer run (killed while QEMU was starting).
+fn sweep_stale_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(DIR_PREFIX)) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// A socket folder, listed in [`LIVE_DIRS`] while it exists.
+struct SocketDir(Option<tempfile::TempDir>);
+
+impl SocketDir {
+    fn new() -> Result<Self, HilError> {
+        sweep_stale_dirs();
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{DIR_PREFIX}{}-", std::process::id()))
+            .tempdir()
+            .map_err(|e| HilError::io("creating a temporary folder for the QEMU socket", e))?;
+        LIVE_DIRS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(dir.path().to_path_buf());
+        Ok(Self(Some(dir)))
+    }
+
+    fn path(&self) -> &Path {
+        self.0.as_ref().map_or(Path::new(""), |d| d.path())
+    }
+}
+
+impl Drop for SocketDir {
+    fn drop(&mut self) {
+        if let Some(d) = self.0.take() {
+            LIVE_DIRS
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .retain(|p| p != d.path());
+            let _ = d.close();
+        }
+    }
+}
+
+/// Copies a pipe into a shared buffer until it closes (QEMU exited).
+fn collect(mut pipe: impl Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
+    let buf = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&buf);
+    thread::spawn(move || {
+        let mut chunk = [0u8; 4096];
+        while let Ok(n) = pipe.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend_from_slice(&chunk[..n]);
+        }
+    });
+    buf
+}
+
+fn text(buf: &Mutex<Vec<u8>>) -> String {
+    String::from_utf8_lossy(&buf.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+}
+
+/// Sets the child's parent-death signal to SIGKILL (run between fork and exec).
+#[allow(unsafe_code)]
+fn die_with_parent(cmd: &mut Command) {
+    let parent = std::process::id();
+    // SAFETY: the closure runs in the forked child before exec and calls only `prctl` and
+    // `getppid`, both async-signal-safe; it allocates nothing and touches no locks.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The host may have died before the signal was armed.
+            if libc::getppid() as u32 != parent {
+                return Err(std::io::Error::other(
+                    "the host exited while QEMU was starting",
+                ));
+            }
+            Ok(())
+        });
+    }
 }
 
 /// The pseudo-terminal QEMU announces on its output
@@ -101,46 +230,48 @@ impl Qemu {
     /// Starts QEMU on `elf` with its serial link wired as `wiring` (see [`Qemu::start`] and
     /// [`Qemu::start_pty`]).
     pub fn start_with(elf: &Path, limit: Duration, wiring: Wiring) -> Result<Self, HilError> {
-        let dir = tempfile::Builder::new()
-            .prefix("hil-qemu-")
-            .tempdir()
-            .map_err(|e| HilError::io("creating a temporary folder for the QEMU socket", e))?;
-        let sock = dir.path().join("link.sock");
-        let listener = match wiring {
-            Wiring::UnixSocket => {
-                let l = UnixListener::bind(&sock)
+        let dir = match wiring {
+            Wiring::UnixSocket => Some(SocketDir::new()?),
+            Wiring::Pty => None,
+        };
+        let sock = dir.as_ref().map(|d| d.path().join("link.sock"));
+        let listener = match &sock {
+            Some(sock) => {
+                let l = UnixListener::bind(sock)
                     .map_err(|e| HilError::io("binding the link socket", e))?;
                 l.set_nonblocking(true)
                     .map_err(|e| HilError::io("configuring the link socket", e))?;
                 Some(l)
             }
-            Wiring::Pty => None,
-        };
-        let log = |name: &str| -> Result<File, HilError> {
-            File::create(dir.path().join(name))
-                .map_err(|e| HilError::io(format!("creating QEMU log {name}"), e))
+            None => None,
         };
         let mut cmd = Command::new(QEMU);
         cmd.args(["-M", "netduinoplus2", "-nographic", "-monitor", "none"])
             .args(["-icount", "shift=0"]);
-        match wiring {
-            Wiring::UnixSocket => cmd
+        match &sock {
+            Some(sock) => cmd
                 .args(["-semihosting-config", "enable=on,target=native"])
                 .arg("-chardev")
                 .arg(format!("socket,id=s0,path={}", sock.display()))
                 .args(["-serial", "chardev:s0"]),
             // No semihosting, as on a board without a debugger (see `Wiring::Pty`).
-            Wiring::Pty => cmd.args(["-serial", "pty"]),
+            None => cmd.args(["-serial", "pty"]),
         };
-        let child = cmd
-            .arg("-kernel")
+        cmd.arg("-kernel")
             .arg(elf)
             .stdin(Stdio::null())
-            .stdout(log("stdout.log")?)
-            .stderr(log("stderr.log")?)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        die_with_parent(&mut cmd);
+        let mut child = cmd
             .spawn()
             .map_err(|e| HilError::Qemu(format!("cannot start {QEMU}: {e}")))?;
         let pid = child.id();
+        let output = [
+            collect(child.stdout.take().expect("piped")),
+            collect(child.stderr.take().expect("piped")),
+        ];
         let child = Arc::new(Mutex::new(child));
 
         // The time limit, enforced by a guard thread that kills the PID.
@@ -158,6 +289,7 @@ impl Qemu {
         }
 
         let mut qemu_guard = KillOnError(Some(Arc::clone(&child)));
+        let said = || format!("{}{}", text(&output[0]), text(&output[1]));
         let deadline = Instant::now() + Duration::from_secs(20).min(limit);
         let end = loop {
             match &listener {
@@ -171,25 +303,21 @@ impl Qemu {
                     Err(e) => return Err(HilError::io("accepting QEMU's connection", e)),
                 },
                 None => {
-                    let said = format!(
-                        "{}{}",
-                        read_log(dir.path(), "stdout.log"),
-                        read_log(dir.path(), "stderr.log")
-                    );
-                    if let Some(p) = parse_pty_line(&said) {
+                    if let Some(p) = parse_pty_line(&said()) {
                         break HostEnd::Pty(p);
                     }
                 }
             }
             let exited = child.lock().unwrap_or_else(|e| e.into_inner()).try_wait();
             if let Ok(Some(status)) = exited {
+                thread::sleep(Duration::from_millis(20)); // let the pipes drain
                 return Err(HilError::Qemu(format!(
                     "exited with {status} before {}: {}",
                     match wiring {
                         Wiring::UnixSocket => "connecting",
                         Wiring::Pty => "reporting its pseudo-terminal",
                     },
-                    read_log(dir.path(), "stderr.log")
+                    text(&output[1])
                 )));
             }
             if Instant::now() > deadline {
@@ -197,21 +325,41 @@ impl Qemu {
                     Wiring::UnixSocket => "did not connect to the link socket in time".into(),
                     Wiring::Pty => format!(
                         "did not report its pseudo-terminal (\"char device redirected to ...\") in time; it said: {}",
-                        read_log(dir.path(), "stderr.log")
+                        text(&output[1])
                     ),
                 }));
             }
             thread::sleep(Duration::from_millis(5));
         };
+        // Connected: the socket's name (and its folder) is no longer needed.
+        drop(listener);
+        drop(dir);
         qemu_guard.0 = None;
         Ok(Self {
             child,
             pid,
             stop_guard: Some(stop_tx),
             timed_out,
-            dir,
+            output,
             end,
         })
+    }
+
+    /// QEMU's exit status if it has exited (waiting up to `wait` for it to be reaped).
+    pub fn exit_status(&self, wait: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + wait;
+        loop {
+            let st = self
+                .child
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .try_wait();
+            match st {
+                Ok(Some(s)) => return Some(s),
+                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(5)),
+                _ => return None,
+            }
+        }
     }
 
     /// QEMU's process id.
@@ -243,11 +391,7 @@ impl Qemu {
 
     /// What QEMU printed (semihosting output on stdout, errors on stderr).
     pub fn output(&self) -> String {
-        format!(
-            "{}{}",
-            read_log(self.dir.path(), "stdout.log"),
-            read_log(self.dir.path(), "stderr.log")
-        )
+        format!("{}{}", text(&self.output[0]), text(&self.output[1]))
     }
 
     /// Waits up to `wait` for QEMU to exit by itself (semihosting exit); kills it otherwise.
@@ -294,10 +438,6 @@ impl Drop for KillOnError {
             kill(&c);
         }
     }
-}
-
-fn read_log(dir: &Path, name: &str) -> String {
-    std::fs::read_to_string(PathBuf::from(dir).join(name)).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -21,6 +21,19 @@ const HANDSHAKE_TIME: Duration = Duration::from_secs(10);
 const QUERY_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Checks the board's announcement against the host's protocol and the expected policy.
+/// An exit status in words: `signal 9 (SIGKILL)`, `exit status: 1`.
+fn describe_status(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match status.signal() {
+        Some(9) => "signal 9 (SIGKILL: killed)".into(),
+        Some(15) => "signal 15 (SIGTERM)".into(),
+        Some(6) => "signal 6 (SIGABRT: QEMU crashed)".into(),
+        Some(11) => "signal 11 (SIGSEGV: QEMU crashed)".into(),
+        Some(n) => format!("signal {n}"),
+        None => status.to_string(),
+    }
+}
+
 fn check_hello(hello: &Hello, policy_hash: u64) -> Result<(), HilError> {
     if hello.protocol_version != PROTOCOL_VERSION {
         return Err(HilError::Mismatch(format!(
@@ -362,18 +375,56 @@ impl Session {
 
     /// Sends one observation and waits for its action, retransmitting on silence.
     pub fn act(&mut self, obs: &[f32]) -> Result<Reply, HilError> {
-        self.exchange(obs, u32::MAX)?.ok_or_else(|| {
-            HilError::Timeout(format!(
-                "no action after {:?}; {}",
-                self.config.step_timeout,
-                self.board.diagnostics()
-            ))
-        })
+        let r = self.exchange_once(obs, u32::MAX).and_then(|r| {
+            r.ok_or_else(|| {
+                HilError::Timeout(format!(
+                    "no action after {:?}; {}",
+                    self.config.step_timeout,
+                    self.board.diagnostics()
+                ))
+            })
+        });
+        r.map_err(|e| self.explain(e))
+    }
+
+    /// Turns a link failure into [`HilError::BoardDied`] when the board's QEMU process has
+    /// ended (so the message says the board died, not only that the link broke).
+    fn explain(&self, e: HilError) -> HilError {
+        let Board::Qemu(q) = &self.board else {
+            return e;
+        };
+        let link_failure = matches!(
+            e,
+            HilError::Io { .. }
+                | HilError::LinkClosed(_)
+                | HilError::Timeout(_)
+                | HilError::Protocol(_)
+        );
+        if !link_failure {
+            return e;
+        }
+        match q.exit_status(Duration::from_millis(300)) {
+            Some(status) => HilError::BoardDied {
+                pid: q.pid(),
+                status: if q.timed_out() {
+                    format!("{status} (killed at its time limit, --timeout)")
+                } else {
+                    describe_status(status)
+                },
+                output: q.output().trim().to_string(),
+            },
+            None => e,
+        }
     }
 
     /// Sends one observation at most `max_attempts` times; `None` when none was answered
     /// (within `retransmit` each, and within `step_timeout` in total).
     pub fn exchange(&mut self, obs: &[f32], max_attempts: u32) -> Result<Option<Reply>, HilError> {
+        let r = self.exchange_once(obs, max_attempts);
+        r.map_err(|e| self.explain(e))
+    }
+
+    fn exchange_once(&mut self, obs: &[f32], max_attempts: u32) -> Result<Option<Reply>, HilError> {
         let seq = self.next_seq;
         self.next_seq = self.next_seq.wrapping_add(1).max(1);
         let values = heapless::Vec::from_slice(obs).map_err(|_| {
@@ -409,6 +460,17 @@ impl Session {
     /// for up to `steps` steps (or until the configured link cut). `reference`, if given, is
     /// checked against every action.
     pub fn run_episode(
+        &mut self,
+        plant: &mut dyn Plant,
+        seed: u64,
+        steps: usize,
+        reference: Option<Reference<'_>>,
+    ) -> Result<Episode, HilError> {
+        let r = self.run_episode_once(plant, seed, steps, reference);
+        r.map_err(|e| self.explain(e))
+    }
+
+    fn run_episode_once(
         &mut self,
         plant: &mut dyn Plant,
         seed: u64,
@@ -563,6 +625,22 @@ impl Session {
     /// too (its semihosting exit halts it when no debugger is attached): reset it before the
     /// next session.
     pub fn shutdown(mut self) -> Result<Summary, HilError> {
+        match self.shutdown_link() {
+            Ok(summary) => {
+                if let Board::Qemu(qemu) = self.board {
+                    let status = qemu.wait_exit(Duration::from_secs(5))?;
+                    if !status.success() {
+                        return Err(HilError::Qemu(format!("exited with {status}")));
+                    }
+                }
+                Ok(summary)
+            }
+            Err(e) => Err(self.explain(e)),
+        }
+    }
+
+    /// Sends `Shutdown` until the board's `Bye` arrives.
+    fn shutdown_link(&mut self) -> Result<Summary, HilError> {
         self.link.set_faults(Faults::default())?;
         let deadline = Instant::now() + Duration::from_secs(5);
         let mut resend = Instant::now();
@@ -578,12 +656,6 @@ impl Session {
                     peak_stack,
                 }) => {
                     let link = self.link.counters();
-                    if let Board::Qemu(qemu) = self.board {
-                        let status = qemu.wait_exit(Duration::from_secs(5))?;
-                        if !status.success() {
-                            return Err(HilError::Qemu(format!("exited with {status}")));
-                        }
-                    }
                     return Ok(Summary {
                         board_corrupt_frames: corrupt_frames,
                         board_watchdog_events: watchdog_events,

@@ -259,7 +259,10 @@ impl Checkpoint {
                         run_dir.display()
                     ),
                     Err(_) if prev.exists() => {
-                        format!("; the previous checkpoint {} is damaged too", prev.display())
+                        format!(
+                            "; the previous checkpoint {} is damaged too",
+                            prev.display()
+                        )
                     }
                     Err(_) => "; there is no previous checkpoint to fall back to".into(),
                 };
@@ -335,7 +338,9 @@ mod tests {
             bad[at] ^= 0x10;
             let e = Checkpoint::from_bytes(&bad, "c").unwrap_err().to_string();
             assert!(
-                e.contains("checksum") || e.contains("magic") || e.contains("version")
+                e.contains("checksum")
+                    || e.contains("magic")
+                    || e.contains("version")
                     || e.contains("truncated"),
                 "byte {at}: {e}"
             );

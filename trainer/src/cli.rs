@@ -255,7 +255,10 @@ fn default_run_dir(seed: u64) -> PathBuf {
 
 fn eval_cmd(args: EvalArgs) -> anyhow::Result<()> {
     let max = crate::config::MAX_EVAL_EPISODES;
-    for (flag, n) in [("--episodes", args.episodes), ("--map-episodes", args.map_episodes)] {
+    for (flag, n) in [
+        ("--episodes", args.episodes),
+        ("--map-episodes", args.map_episodes),
+    ] {
         if n == 0 || n > max {
             bail!("{flag} must be in 1..={max}, got {n}");
         }

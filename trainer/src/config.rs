@@ -265,11 +265,27 @@ impl TrainConfig {
         let pos = |x: f64| x.is_finite() && x > 0.0;
         let counts: [(&'static str, u64, u64); 6] = [
             ("total_steps", self.total_steps, MAX_TOTAL_STEPS),
-            ("buffer_capacity", self.buffer_capacity as u64, MAX_BUFFER_CAPACITY as u64),
+            (
+                "buffer_capacity",
+                self.buffer_capacity as u64,
+                MAX_BUFFER_CAPACITY as u64,
+            ),
             ("batch_size", self.batch_size as u64, MAX_BATCH_SIZE as u64),
-            ("updates_per_step", self.updates_per_step as u64, MAX_UPDATES_PER_STEP as u64),
-            ("eval_episodes", self.eval_episodes as u64, MAX_EVAL_EPISODES as u64),
-            ("final_eval_episodes", self.final_eval_episodes as u64, MAX_EVAL_EPISODES as u64),
+            (
+                "updates_per_step",
+                self.updates_per_step as u64,
+                MAX_UPDATES_PER_STEP as u64,
+            ),
+            (
+                "eval_episodes",
+                self.eval_episodes as u64,
+                MAX_EVAL_EPISODES as u64,
+            ),
+            (
+                "final_eval_episodes",
+                self.final_eval_episodes as u64,
+                MAX_EVAL_EPISODES as u64,
+            ),
         ];
         for (field, v, max) in counts {
             if v > max {

@@ -205,7 +205,12 @@ impl DdpgState {
     /// Checks every network, target and optimiser against the widths `config` and the plant
     /// (`obs_dim`, `act_dim`) imply, and that every value is finite (what a loaded checkpoint
     /// must satisfy before it is used); returns the first problem, naming the part.
-    pub fn check(&self, config: &TrainConfig, obs_dim: usize, act_dim: usize) -> Result<(), String> {
+    pub fn check(
+        &self,
+        config: &TrainConfig,
+        obs_dim: usize,
+        act_dim: usize,
+    ) -> Result<(), String> {
         let actor = [obs_dim, config.actor_hidden1, config.actor_hidden2, act_dim];
         let critic = [
             obs_dim + act_dim,

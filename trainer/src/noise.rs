@@ -89,7 +89,12 @@ impl Noise {
                 sigma.len().max(state.len())
             ));
         }
-        if !sigma.iter().chain(state).chain(&scalars).all(|x| x.is_finite()) {
+        if !sigma
+            .iter()
+            .chain(state)
+            .chain(&scalars)
+            .all(|x| x.is_finite())
+        {
             return Err("exploration noise holds a non-finite value".into());
         }
         Ok(())

@@ -78,12 +78,21 @@ fn user_mistakes_are_named_without_panics() {
     );
     // Sizes and counts are bounded before anything is allocated.
     assert_user_error(
-        &trainer(&["train", "--buffer-capacity", "100000000000", "--out", "r"], dir),
+        &trainer(
+            &["train", "--buffer-capacity", "100000000000", "--out", "r"],
+            dir,
+        ),
         &["buffer_capacity", "at most 100000000"],
     );
     assert_user_error(
         &trainer(
-            &["train", "--batch-size", "100000000", "--buffer-capacity", "100000000"],
+            &[
+                "train",
+                "--batch-size",
+                "100000000",
+                "--buffer-capacity",
+                "100000000",
+            ],
             dir,
         ),
         &["batch_size", "at most 65536"],
@@ -93,10 +102,16 @@ fn user_mistakes_are_named_without_panics() {
         &["total_steps", "at most"],
     );
     assert_user_error(
-        &trainer(&["eval", "missing.postcard", "--episodes", "4294967296000"], dir),
+        &trainer(
+            &["eval", "missing.postcard", "--episodes", "4294967296000"],
+            dir,
+        ),
         &["--episodes", "1..="],
     );
-    assert!(!dir.join("r").exists(), "nothing is created on a refused run");
+    assert!(
+        !dir.join("r").exists(),
+        "nothing is created on a refused run"
+    );
     // Malformed flags are clap's usage errors (exit code 2), not panics.
     let out = trainer(&["train", "--batch-size", "many"], dir);
     assert_eq!(out.status.code(), Some(2));
@@ -278,7 +293,11 @@ fn corrupt_checkpoint_is_refused_and_nothing_exported_from_it() {
         ],
         dir,
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let run = dir.join("run");
     let read = |f: &str| std::fs::read(run.join(f)).unwrap();
     let (policy, last) = (read("policy.postcard"), read("policy_final.postcard"));
@@ -289,13 +308,25 @@ fn corrupt_checkpoint_is_refused_and_nothing_exported_from_it() {
     std::fs::write(run.join("checkpoint.bin"), &ck).unwrap();
     assert_user_error(
         &trainer(&["train", "--quiet", "--resume", "run"], dir),
-        &["checkpoint.bin", "checksum mismatch", "checkpoint.prev.bin", "--from-previous"],
+        &[
+            "checkpoint.bin",
+            "checksum mismatch",
+            "checkpoint.prev.bin",
+            "--from-previous",
+        ],
     );
     assert_eq!(read("policy.postcard"), policy);
     assert_eq!(read("policy_final.postcard"), last);
     // The previous generation (step 400) verifies; training from it ends where the run did.
-    let out = trainer(&["train", "--quiet", "--resume", "run", "--from-previous"], dir);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = trainer(
+        &["train", "--quiet", "--resume", "run", "--from-previous"],
+        dir,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(read("policy.postcard"), policy);
     assert_eq!(read("policy_final.postcard"), last);
 }
