@@ -1,4 +1,5 @@
 //! Workspace-level tests of the whole path: one test binary, one module per topic.
 
 mod closed_loop;
+mod fuzz_corpus;
 mod hil;

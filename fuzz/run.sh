@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs the cargo-fuzz targets for a given time each and prints one line per target:
+# executions, coverage (libFuzzer's covered edges `cov` and features `ft`), crashes.
+#
+#   bash fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]     (default 60 s, every target)
+#
+# Needs a nightly toolchain and cargo-fuzz; without nightly it prints SKIPPED and exits 0
+# (the product never builds with nightly; only the fuzzers do). New inputs go to
+# fuzz/work/<target> (not committed); the committed seeds in fuzz/corpus/<target> are only
+# read. A crash leaves its input in fuzz/artifacts/<target>/ and makes the script exit 1.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+secs=${1:-60}
+shift || true
+all=(weights_raw weights_crc policy_act frame_raw frame_host_msg frame_board_msg cobs
+     train_config rig_file checkpoint)
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
+
+if ! cargo +nightly --version >/dev/null 2>&1; then
+    echo "SKIPPED: fuzzing needs a nightly toolchain (rustup toolchain install nightly)"
+    exit 0
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "installing cargo-fuzz ..."
+    cargo install cargo-fuzz --locked --quiet
+fi
+
+cargo +nightly fuzz build -O
+status=0
+printf '%-16s %12s %10s %8s %8s %s\n' target executions exec/s cov ft result
+for t in "${targets[@]}"; do
+    mkdir -p "fuzz/work/$t"
+    log="fuzz/work/$t.log"
+    # -max_len covers the largest seed (the shipped policy, 17.5 kB; the checkpoint seed).
+    if cargo +nightly fuzz run -O "$t" "fuzz/work/$t" "fuzz/corpus/$t" -- \
+        -max_total_time="$secs" -max_len=32768 -print_final_stats=1 >"$log" 2>&1; then
+        result=ok
+    else
+        result="CRASH (see $log and fuzz/artifacts/$t/)"
+        status=1
+    fi
+    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
+    rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*')
+    ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*')
+    printf '%-16s %12s %10s %8s %8s %s\n' "$t" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "$result"
+done
+exit $status
