@@ -3,6 +3,7 @@
 # executions, coverage (libFuzzer's covered edges `cov` and features `ft`), crashes.
 #
 #   bash fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]     (default 60 s, every target)
+#   FUZZ_RUNS=10000000 bash fuzz/run.sh 1800 ...           (stop at 10 M executions, or the time)
 #
 # Needs a nightly toolchain and cargo-fuzz; without nightly it prints SKIPPED and exits 0
 # (the product never builds with nightly; only the fuzzers do). New inputs go to
@@ -35,7 +36,8 @@ for t in "${targets[@]}"; do
     log="fuzz/work/$t.log"
     # -max_len covers the largest seed (the shipped policy, 17.5 kB; the checkpoint seed).
     if cargo +nightly fuzz run -O "$t" "fuzz/work/$t" "fuzz/corpus/$t" -- \
-        -max_total_time="$secs" -max_len=32768 -print_final_stats=1 >"$log" 2>&1; then
+        -max_total_time="$secs" ${FUZZ_RUNS:+-runs="$FUZZ_RUNS"} -max_len=32768 \
+        -print_final_stats=1 >"$log" 2>&1; then
         result=ok
     else
         result="CRASH (see $log and fuzz/artifacts/$t/)"

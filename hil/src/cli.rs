@@ -367,8 +367,8 @@ fn run_bench(
     seed: u64,
     out: &std::path::Path,
 ) -> anyhow::Result<()> {
-    if samples == 0 {
-        bail!("--samples must be positive");
+    if samples == 0 || samples > 1_000_000 {
+        bail!("--samples must be in 1..=1000000, got {samples}");
     }
     let policies = if policies.is_empty() {
         std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;

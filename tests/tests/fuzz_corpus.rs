@@ -129,7 +129,11 @@ fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     let small = small_policy();
     for (name, file) in [("pendulum", &shipped), ("small-3-8-8-1", &small)] {
         s.push(("weights_raw", name.to_string(), file.clone()));
-        s.push(("weights_crc", name.to_string(), file[..file.len() - 4].to_vec()));
+        s.push((
+            "weights_crc",
+            name.to_string(),
+            file[..file.len() - 4].to_vec(),
+        ));
     }
     let mut act = Vec::new();
     for x in [0.5f32, -0.8, 3.0] {
@@ -184,18 +188,15 @@ fn accepted(target: &str, seed: &[u8]) -> Result<(), String> {
             .map_err(|e| e.to_string()),
         "frame_raw" | "cobs" => {
             let mut d = FrameDecoder::new();
-            let n = seed
-                .iter()
-                .filter_map(|&b| d.push::<HostMsg>(b))
-                .count();
+            let n = seed.iter().filter_map(|&b| d.push::<HostMsg>(b)).count();
             (n > 0).then_some(()).ok_or("no frame".into())
         }
-        "frame_host_msg" => {
-            postcard::from_bytes::<HostMsg>(seed).map(drop).map_err(|e| e.to_string())
-        }
-        "frame_board_msg" => {
-            postcard::from_bytes::<BoardMsg>(seed).map(drop).map_err(|e| e.to_string())
-        }
+        "frame_host_msg" => postcard::from_bytes::<HostMsg>(seed)
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "frame_board_msg" => postcard::from_bytes::<BoardMsg>(seed)
+            .map(drop)
+            .map_err(|e| e.to_string()),
         "train_config" => trainer::TrainConfig::from_toml_str(&str_of(seed)?).map(drop),
         "rig_file" => sim::Rig::from_toml_str(&str_of(seed)?, "seed")
             .map(drop)
