@@ -15,6 +15,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::exit;
 
+use hil_protocol::build_config::{
+    CONTROL_PERIOD_US_VAR, CORE_CLOCK_HZ_VAR, DEFAULT_CONTROL_PERIOD_US, DEFAULT_CORE_CLOCK_HZ,
+    DEFAULT_WATCHDOG_PERIODS, POLICY_FILE_VAR, WATCHDOG_PERIODS_VAR,
+};
+
 const DEFAULT_POLICY: &str = "../policies/pendulum.postcard";
 
 fn fail(msg: impl std::fmt::Display) -> ! {
@@ -178,8 +183,8 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
 
     // The policy ("flash" step).
-    println!("cargo:rerun-if-env-changed=POLICY_FILE");
-    let policy = env::var_os("POLICY_FILE")
+    println!("cargo:rerun-if-env-changed={POLICY_FILE_VAR}");
+    let policy = env::var_os(POLICY_FILE_VAR)
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(DEFAULT_POLICY));
     let policy = if policy.is_absolute() {
@@ -191,7 +196,7 @@ fn main() {
     let bytes = match fs::read(&policy) {
         Ok(b) => b,
         Err(e) => fail(format_args!(
-            "cannot read policy file {} (set POLICY_FILE to choose another): {e}",
+            "cannot read policy file {} (set {POLICY_FILE_VAR} to choose another): {e}",
             policy.display()
         )),
     };
@@ -201,9 +206,9 @@ fn main() {
     }
 
     // Link configuration.
-    let period = env_u32("CONTROL_PERIOD_US", 50_000);
-    let periods = env_u32("WATCHDOG_PERIODS", 2);
-    let clock = env_u32("CORE_CLOCK_HZ", 168_000_000);
+    let period = env_u32(CONTROL_PERIOD_US_VAR, DEFAULT_CONTROL_PERIOD_US);
+    let periods = env_u32(WATCHDOG_PERIODS_VAR, DEFAULT_WATCHDOG_PERIODS);
+    let clock = env_u32(CORE_CLOCK_HZ_VAR, DEFAULT_CORE_CLOCK_HZ);
     if clock % 1000 != 0 {
         fail(format_args!(
             "CORE_CLOCK_HZ={clock} must be a multiple of 1000"

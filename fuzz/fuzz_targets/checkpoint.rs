@@ -21,7 +21,13 @@ fuzz_target!(|data: &[u8]| {
     if ck.check().is_ok() {
         let a = ck.to_bytes().unwrap();
         let again = Checkpoint::from_bytes(&a, "fuzz").expect("a serialised checkpoint loads");
-        again.check().expect("a serialised checkpoint passes its checks");
-        assert_eq!(again.to_bytes().unwrap(), a, "the round trip changed the bytes");
+        again
+            .check()
+            .expect("a serialised checkpoint passes its checks");
+        assert_eq!(
+            again.to_bytes().unwrap(),
+            a,
+            "the round trip changed the bytes"
+        );
     }
 });

@@ -6,7 +6,7 @@
 //! which decode to the same message.)
 #![no_main]
 
-use hil_protocol::{HostMsg, FrameDecoder, MAX_FRAME, encode_frame};
+use hil_protocol::{FrameDecoder, HostMsg, MAX_FRAME, encode_frame};
 use libfuzzer_sys::fuzz_target;
 
 const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);

@@ -26,5 +26,8 @@ fuzz_target!(|data: &[u8]| {
         view.action_high().next().unwrap(),
     );
     let a = out.action[0];
-    assert!(a.is_finite() && a >= lo && a <= hi, "action {a} outside [{lo}, {hi}]");
+    assert!(
+        a.is_finite() && a >= lo && a <= hi,
+        "action {a} outside [{lo}, {hi}]"
+    );
 });

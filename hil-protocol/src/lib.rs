@@ -11,6 +11,7 @@
 //! (readiness announcement, retransmission, watchdog, resynchronisation).
 #![no_std]
 
+pub mod build_config;
 pub mod cobs;
 mod frame;
 mod hash;

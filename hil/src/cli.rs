@@ -53,7 +53,7 @@ enum Cmd {
         #[arg(long)]
         policy: Option<PathBuf>,
         /// Control period in microseconds.
-        #[arg(long, default_value_t = 50_000)]
+        #[arg(long, default_value_t = hil_protocol::build_config::DEFAULT_CONTROL_PERIOD_US)]
         period_us: u32,
     },
     /// Write a policy file with random weights (for plumbing tests and the benchmark).
@@ -166,6 +166,7 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             }
             let mut config = FirmwareConfig::new(policy.unwrap_or_else(firmware::shipped_policy));
             config.control_period_us = period_us;
+            config.show_progress = true;
             let image = firmware::build(&config)?;
             println!("{}", image.elf.display());
         }
@@ -259,6 +260,7 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
         None => {
             let mut fw = FirmwareConfig::new(&policy);
             fw.control_period_us = control_period_us(&rig)?;
+            fw.show_progress = true;
             Session::start(&firmware::build(&fw)?, config)?
         }
     };

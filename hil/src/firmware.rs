@@ -1,10 +1,12 @@
 //! Building the firmware image for a given policy (the "flash" step, as seen from the host).
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
 
 use crate::HilError;
+use hil_protocol::build_config as bc;
 
 /// Rust target of the firmware.
 pub const TARGET: &str = "thumbv7em-none-eabihf";
@@ -18,6 +20,8 @@ pub struct FirmwareConfig {
     pub control_period_us: u32,
     /// Watchdog period in control periods (`WATCHDOG_PERIODS`).
     pub watchdog_periods: u32,
+    /// Show cargo's progress lines (`Compiling …`, `Finished …`) on stderr while building.
+    pub show_progress: bool,
 }
 
 impl FirmwareConfig {
@@ -25,8 +29,9 @@ impl FirmwareConfig {
     pub fn new(policy: impl Into<PathBuf>) -> Self {
         Self {
             policy: policy.into(),
-            control_period_us: 50_000,
-            watchdog_periods: 2,
+            control_period_us: bc::DEFAULT_CONTROL_PERIOD_US,
+            watchdog_periods: bc::DEFAULT_WATCHDOG_PERIODS,
+            show_progress: false,
         }
     }
 }
@@ -87,7 +92,7 @@ pub fn build(config: &FirmwareConfig) -> Result<Image, HilError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
 
     let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let output = Command::new(cargo)
+    let mut child = Command::new(cargo)
         .current_dir(&dir)
         .args(["build", "--release", "--target", TARGET])
         .env_remove("RUSTFLAGS")
@@ -96,13 +101,35 @@ pub fn build(config: &FirmwareConfig) -> Result<Image, HilError> {
         .env_remove("CARGO_BUILD_TARGET")
         .env_remove("CARGO_MANIFEST_DIR")
         .env("CARGO_TARGET_DIR", &target_dir)
-        .env("POLICY_FILE", &policy)
-        .env("CONTROL_PERIOD_US", config.control_period_us.to_string())
-        .env("WATCHDOG_PERIODS", config.watchdog_periods.to_string())
-        .output()
+        .env(bc::POLICY_FILE_VAR, &policy)
+        .env(
+            bc::CONTROL_PERIOD_US_VAR,
+            config.control_period_us.to_string(),
+        )
+        .env(
+            bc::WATCHDOG_PERIODS_VAR,
+            config.watchdog_periods.to_string(),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|e| HilError::io("starting cargo to build the firmware", e))?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
+    // cargo reports progress and errors on stderr: show the progress, keep all for errors.
+    let mut stderr = String::new();
+    if let Some(pipe) = child.stderr.take() {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            let t = line.trim_start();
+            if config.show_progress && (t.starts_with("Compiling") || t.starts_with("Finished")) {
+                eprintln!("firmware: {t}");
+            }
+            stderr.push_str(&line);
+            stderr.push('\n');
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| HilError::io("waiting for the firmware build", e))?;
+    if !status.success() {
         return Err(HilError::Build(build_error(&stderr)));
     }
     let built = target_dir.join(TARGET).join("release").join("firmware");

@@ -103,8 +103,8 @@ pub struct EvalArgs {
     /// Print one JSON object with all figures instead of the table.
     #[arg(long)]
     pub json: bool,
-    /// Per-episode CSV of both controllers (default: next to the policy file,
-    /// `<name>.eval-<rig>.csv`).
+    /// Per-episode CSV of both controllers (default `<name>.eval-<rig>.csv` in the policy's run
+    /// directory when it is one, else in `runs/eval/`).
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
     /// Also write a PNG of the first episode (policy and baseline): angle, velocity, torque.
@@ -253,6 +253,21 @@ fn default_run_dir(seed: u64) -> PathBuf {
     Path::new("runs").join(format!("seed{seed}-{secs}"))
 }
 
+/// `<name>.eval-<rig>.csv` beside the policy when it sits in a run directory (one with a
+/// `config.toml`), else in `runs/eval/` (so evaluating a shipped policy leaves the source tree
+/// clean).
+fn default_eval_csv(policy: &Path, rig: &str) -> PathBuf {
+    let name = policy
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let file = format!("{name}.eval-{rig}.csv");
+    match policy.parent() {
+        Some(dir) if dir.join(crate::train::files::CONFIG).exists() => dir.join(file),
+        _ => Path::new("runs").join("eval").join(file),
+    }
+}
+
 fn eval_cmd(args: EvalArgs) -> anyhow::Result<()> {
     let max = crate::config::MAX_EVAL_EPISODES;
     for (flag, n) in [
@@ -278,15 +293,13 @@ fn eval_cmd(args: EvalArgs) -> anyhow::Result<()> {
     let pol = quality::evaluate(&rig, &actor, seed, args.episodes, hold, threads)?;
     let base = quality::evaluate(&rig, &baseline, seed, args.episodes, hold, threads)?;
     let cmp = Comparison::of(&rig.name, seed, hold, &pol, &base);
-    let csv = args.csv.clone().unwrap_or_else(|| {
-        let name = args
-            .policy_file
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
-        args.policy_file
-            .with_file_name(format!("{name}.eval-{}.csv", rig.name))
-    });
+    let csv = args
+        .csv
+        .clone()
+        .unwrap_or_else(|| default_eval_csv(&args.policy_file, &rig.name));
+    if let Some(dir) = csv.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
     std::fs::write(&csv, quality::episodes_csv(&pol, &base))
         .with_context(|| format!("cannot write {}", csv.display()))?;
     if args.json {

@@ -178,6 +178,19 @@ fn tiny_train_then_eval_with_plot() {
     // The default rig is `realistic`; the CSV holds the policy's and the baseline's episodes.
     let csv = std::fs::read_to_string(dir.join("run/policy.postcard.eval-realistic.csv")).unwrap();
     assert_eq!(csv.lines().count(), 7);
+    // A policy outside a run directory: the CSV goes to runs/eval/, not beside the policy.
+    std::fs::copy(dir.join("run/policy.postcard"), dir.join("loose.postcard")).unwrap();
+    let out = trainer(&["eval", "loose.postcard", "--episodes", "2"], dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        dir.join("runs/eval/loose.postcard.eval-realistic.csv")
+            .exists()
+    );
+    assert!(!dir.join("loose.postcard.eval-realistic.csv").exists());
     assert!(stdout.contains("swing-up + LQR") && stdout.contains("success rate"));
     // --json: one object with the documented keys.
     let out = trainer(
