@@ -9,9 +9,10 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::HilError;
 use crate::firmware::{self, FirmwareConfig};
-use crate::policy_file::{Dims, dims_of};
+use crate::policy_file::shape_of;
 use crate::report::quantile;
 use crate::session::{Session, SessionConfig};
+use policy_runtime::Shape;
 
 /// Sizes of the allocated sections of an ELF image, bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -81,7 +82,7 @@ pub fn sections(elf: &Path) -> Result<Sections, HilError> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BenchResult {
     /// Policy dimensions.
-    pub dims: Dims,
+    pub dims: Shape,
     /// The policy file used.
     pub policy: PathBuf,
     /// Inferences timed.
@@ -115,7 +116,7 @@ impl BenchResult {
 pub fn run(policy: &Path, samples: usize, seed: u64) -> Result<BenchResult, HilError> {
     let bytes = std::fs::read(policy)
         .map_err(|e| HilError::io(format!("reading {}", policy.display()), e))?;
-    let dims = dims_of(&bytes)?;
+    let dims = shape_of(&bytes)?;
     let image = firmware::build(&FirmwareConfig::new(policy))?;
     let sections = sections(&image.elf)?;
     let config = SessionConfig {

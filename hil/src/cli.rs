@@ -11,11 +11,12 @@ use crate::bench;
 use crate::firmware::{self, FirmwareConfig};
 use crate::link::Faults;
 use crate::plant::{Plant, build_rig, control_period_us};
-use crate::policy_file::{self, Dims};
-use crate::reference::{host_policy, host_return};
+use crate::policy_file;
+use crate::reference::{host_return, load_host_policy};
 use crate::report::{self, Spread};
 use crate::session::{Session, SessionConfig};
 use crate::transport::{DEFAULT_BAUD, SerialSettings};
+use policy_runtime::Shape;
 
 /// Hardware-in-the-loop host: builds the firmware, runs it in QEMU (or talks to a real board on a
 /// serial port) against the simulated plant.
@@ -60,7 +61,7 @@ enum Cmd {
     RandomPolicy {
         /// Dimensions obs-h1-h2-act.
         #[arg(long, default_value = "3-64-64-1", value_parser = parse_dims)]
-        dims: Dims,
+        dims: Shape,
         /// Seed of the weights.
         #[arg(long, default_value_t = 0)]
         seed: u64,
@@ -121,13 +122,18 @@ struct RunArgs {
 }
 
 /// Parses `obs-h1-h2-act`, e.g. `3-64-64-1`.
-pub fn parse_dims(s: &str) -> Result<Dims, String> {
+pub fn parse_dims(s: &str) -> Result<Shape, String> {
     let parts: Vec<usize> = s
         .split('-')
         .map(|p| p.trim().parse::<usize>().map_err(|e| format!("{p:?}: {e}")))
         .collect::<Result<_, _>>()?;
     match parts[..] {
-        [obs, h1, h2, act] if parts.iter().all(|&d| d > 0) => Ok(Dims { obs, h1, h2, act }),
+        [obs, h1, h2, act] if parts.iter().all(|&d| d > 0) => Ok(Shape {
+            obs,
+            hidden1: h1,
+            hidden2: h2,
+            act,
+        }),
         _ => Err(format!(
             "expected four positive sizes obs-h1-h2-act, got {s:?}"
         )),
@@ -204,7 +210,7 @@ fn check_counts(a: &RunArgs) -> anyhow::Result<()> {
 /// link protocol carries, before any firmware is built.
 fn check_policy_fits(
     policy: &std::path::Path,
-    dims: Dims,
+    dims: Shape,
     plant: &dyn Plant,
 ) -> anyhow::Result<()> {
     let (obs, act) = (plant.observation_dim(), plant.action_dim());
@@ -232,7 +238,8 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
     check_counts(&a)?;
     let policy = a.policy.clone().unwrap_or_else(firmware::shipped_policy);
     let bytes = std::fs::read(&policy).with_context(|| format!("reading {}", policy.display()))?;
-    let dims = policy_file::dims_of(&bytes).with_context(|| policy.display().to_string())?;
+    let (dims, mut host) =
+        load_host_policy(&bytes).with_context(|| policy.display().to_string())?;
     let faults = Faults {
         drop_frames: a.drop_frames,
         corrupt_bytes: a.corrupt_bytes,
@@ -245,7 +252,6 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
     }
     let (rig, mut plant) = build_rig(&a.rig)?;
     check_policy_fits(&policy, dims, &plant)?;
-    let mut host = host_policy(&bytes)?;
     let config = SessionConfig {
         faults,
         seed: a.seed,
@@ -387,10 +393,10 @@ fn run_bench(
             std::fs::write(
                 &p,
                 policy_file::random_policy(
-                    Dims {
+                    Shape {
                         obs: 3,
-                        h1: 64,
-                        h2: 64,
+                        hidden1: 64,
+                        hidden2: 64,
                         act: 1,
                     },
                     seed,
@@ -402,10 +408,10 @@ fn run_bench(
         std::fs::write(
             &p,
             policy_file::random_policy(
-                Dims {
+                Shape {
                     obs: 3,
-                    h1: 256,
-                    h2: 256,
+                    hidden1: 256,
+                    hidden2: 256,
                     act: 1,
                 },
                 seed,
@@ -439,10 +445,10 @@ mod tests {
     fn dims_parse_and_reject() {
         assert_eq!(
             parse_dims("3-64-64-1"),
-            Ok(Dims {
+            Ok(Shape {
                 obs: 3,
-                h1: 64,
-                h2: 64,
+                hidden1: 64,
+                hidden2: 64,
                 act: 1
             })
         );

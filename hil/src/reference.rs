@@ -1,39 +1,32 @@
-//! The same policy run on the host through `policy-runtime`: the reference the board is judged
-//! against.
+//! The host-side policy: the same weight file run on the host through `policy-runtime`
+//! ([`DynPolicy`], bit-identical to the board), the reference the board is judged against.
 
-use policy_runtime::Policy;
+use policy_runtime::{DynPolicy, LoadError, Shape};
 
 use crate::HilError;
 use crate::plant::Plant;
-use crate::policy_file::dims_of;
 
 /// A host policy: observation in, action out.
 pub type HostPolicy = Box<dyn FnMut(&[f32]) -> Vec<f32>>;
 
-fn boxed<const O: usize, const H1: usize, const H2: usize, const A: usize>(
-    bytes: &[u8],
-) -> Result<HostPolicy, HilError> {
-    let p: Box<Policy<O, H1, H2, A>> =
-        Box::new(Policy::from_bytes(bytes).map_err(|e| HilError::Policy(e.to_string()))?);
-    Ok(Box::new(move |obs: &[f32]| {
-        match <&[f32; O]>::try_from(obs) {
-            Ok(o) => p.act(o).action.to_vec(),
-            Err(_) => vec![f32::NAN; A],
+/// Decodes `bytes` once: the policy's shape and, when the shape is one of
+/// [`DynPolicy::SUPPORTED_SHAPES`], the host policy (`None` for other valid shapes: the board
+/// then runs without a host reference).
+pub fn load_host_policy(bytes: &[u8]) -> Result<(Shape, Option<HostPolicy>), HilError> {
+    match DynPolicy::from_bytes(bytes) {
+        Ok(p) => {
+            let shape = p.shape();
+            let host: HostPolicy = Box::new(move |obs: &[f32]| {
+                let mut action = vec![f32::NAN; shape.act];
+                // A wrong-length observation leaves NaN: a mismatch the session reports.
+                let _ = p.act(obs, &mut action);
+                action
+            });
+            Ok((shape, Some(host)))
         }
-    }))
-}
-
-/// Loads `bytes` into a host policy, for the shapes the host knows at compile time
-/// (`3-32-32-1`, `3-64-64-1`, `3-128-128-1`, `3-256-256-1`); `None` for other shapes.
-pub fn host_policy(bytes: &[u8]) -> Result<Option<HostPolicy>, HilError> {
-    let d = dims_of(bytes)?;
-    Ok(Some(match (d.obs, d.h1, d.h2, d.act) {
-        (3, 32, 32, 1) => boxed::<3, 32, 32, 1>(bytes)?,
-        (3, 64, 64, 1) => boxed::<3, 64, 64, 1>(bytes)?,
-        (3, 128, 128, 1) => boxed::<3, 128, 128, 1>(bytes)?,
-        (3, 256, 256, 1) => boxed::<3, 256, 256, 1>(bytes)?,
-        _ => return Ok(None),
-    }))
+        Err(LoadError::UnsupportedShape { found }) => Ok((found, None)),
+        Err(e) => Err(HilError::Policy(e.to_string())),
+    }
 }
 
 /// Runs `policy` on the host against `plant` from the state seeded by `seed` for up to `steps`

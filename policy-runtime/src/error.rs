@@ -108,6 +108,12 @@ pub enum LoadError {
         /// Dimensions in the file.
         found: Shape,
     },
+    /// The file's shape is not one of [`DynPolicy::SUPPORTED_SHAPES`](crate::DynPolicy)
+    /// (feature `alloc`).
+    UnsupportedShape {
+        /// Dimensions in the file.
+        found: Shape,
+    },
     /// A weight, bias, normalisation value or bound is NaN or infinite.
     NonFiniteWeight {
         /// The array holding it.
@@ -177,6 +183,11 @@ impl fmt::Display for LoadError {
             Self::ShapeMismatch { expected, found } => write!(
                 f,
                 "policy shape mismatch: expected {expected}, file has {found}"
+            ),
+            Self::UnsupportedShape { found } => write!(
+                f,
+                "network shape {found} is not one of the shapes compiled into this host (see \
+                 policy_runtime::DynPolicy::SUPPORTED_SHAPES)"
             ),
             Self::NonFiniteWeight { field, index } => {
                 write!(f, "{field} value {index} is not finite")

@@ -72,7 +72,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
 mod crc32;
+#[cfg(feature = "alloc")]
+mod dynamic;
 mod error;
 pub mod format;
 mod inference;
@@ -81,6 +86,8 @@ mod output;
 mod policy;
 mod shape;
 
+#[cfg(feature = "alloc")]
+pub use dynamic::{DynPolicy, LengthMismatch};
 pub use error::{EncodeError, Field, LoadError};
 pub use output::{Output, Status};
 pub use policy::Policy;

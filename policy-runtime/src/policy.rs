@@ -182,8 +182,12 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
     /// The file is fully validated first: on error `self` is unchanged. The configured safe
     /// action is kept, clamped into the new bounds.
     pub fn load(&mut self, bytes: &[u8]) -> Result<(), LoadError> {
+        self.load_view(&format::decode(bytes)?)
+    }
+
+    /// [`Policy::load`] from an already decoded (and therefore validated) file.
+    pub fn load_view(&mut self, view: &format::PolicyView<'_>) -> Result<(), LoadError> {
         let () = Self::NONZERO_DIMS;
-        let view = format::decode(bytes)?;
         if view.shape() != Self::SHAPE {
             return Err(LoadError::ShapeMismatch {
                 expected: Self::SHAPE,
@@ -284,7 +288,7 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
     }
 
     /// A zero policy (only as a starting point for `load`).
-    const fn blank() -> Self {
+    pub(crate) const fn blank() -> Self {
         Self {
             offset: [0.0; OBS],
             scale: [1.0; OBS],

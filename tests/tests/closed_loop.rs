@@ -112,7 +112,7 @@ fn short_training_exports_a_policy_the_runtime_reproduces_and_runs() {
         returns.push(ret);
     }
     let loaded = trainer::eval::load_runtime_policy(&bytes, "policy.postcard").unwrap();
-    assert_eq!(loaded.dims(), (3, 64, 64, 1));
+    assert_eq!(loaded.shape().to_string(), "3-64-64-1");
     // Zero torque from the same starts (the pendulum just swings): the learned policy does better.
     let mut zero = 0.0;
     for seed in 0..5 {
@@ -132,4 +132,37 @@ fn short_training_exports_a_policy_the_runtime_reproduces_and_runs() {
         learned > zero,
         "learned {learned:.1} vs zero torque {zero:.1}"
     );
+}
+
+/// `DynPolicy` (the host's loader, shape read from the file) gives exactly the actions of the
+/// const-generic `Policy` the firmware embeds, refuses shapes it was not compiled for by name,
+/// and checks slice lengths.
+#[test]
+fn dyn_policy_is_bit_identical_to_the_static_policy() {
+    use policy_runtime::{DynPolicy, LoadError, Shape};
+    let bytes = std::fs::read(hil::firmware::shipped_policy()).unwrap();
+    let fixed = Actor::from_bytes(&bytes).unwrap();
+    let dynamic = DynPolicy::from_bytes(&bytes).unwrap();
+    assert_eq!(dynamic.shape(), Actor::SHAPE);
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let mut action = [0.0f32];
+    for _ in 0..10_000 {
+        let obs: [f32; 3] = std::array::from_fn(|_| rng.random_range(-10.0..10.0));
+        let status = dynamic.act(&obs, &mut action).unwrap();
+        let want = fixed.act(&obs);
+        assert_eq!(action[0].to_bits(), want.action[0].to_bits(), "{obs:?}");
+        assert_eq!(status, want.status);
+    }
+    let e = dynamic.act(&[0.0; 4], &mut action).unwrap_err();
+    assert_eq!((e.what, e.expected, e.found), ("observation", 3, 4));
+    let odd = Shape {
+        obs: 4,
+        hidden1: 64,
+        hidden2: 64,
+        act: 2,
+    };
+    let other = hil::policy_file::random_policy(odd, 0).unwrap();
+    let e = DynPolicy::from_bytes(&other).unwrap_err();
+    assert_eq!(e, LoadError::UnsupportedShape { found: odd });
+    assert!(e.to_string().contains("4-64-64-2"), "{e}");
 }

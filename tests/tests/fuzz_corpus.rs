@@ -86,10 +86,10 @@ fn body_of(frame: &[u8]) -> Vec<u8> {
 }
 
 fn small_policy() -> Vec<u8> {
-    let dims = hil::policy_file::Dims {
+    let dims = policy_runtime::Shape {
         obs: 3,
-        h1: 8,
-        h2: 8,
+        hidden1: 8,
+        hidden2: 8,
         act: 1,
     };
     hil::policy_file::random_policy(dims, 1).unwrap()

@@ -12,11 +12,12 @@ use std::time::Duration;
 
 use hil::firmware::{self, FirmwareConfig, Image};
 use hil::link::Faults;
-use hil::policy_file::{Dims, random_policy};
-use hil::reference::{host_policy, host_return};
+use hil::policy_file::random_policy;
+use hil::reference::{host_return, load_host_policy};
 use hil::session::{Session, SessionConfig};
 use hil::transport::SerialSettings;
 use hil_protocol::InferenceStatus;
+use policy_runtime::Shape;
 use sim::Pendulum;
 
 const STEPS: usize = 200;
@@ -63,7 +64,8 @@ fn board_closed_loop_matches_host_runtime_from_ten_states() {
         return;
     }
     let (bytes, image) = shipped();
-    let mut host = host_policy(&bytes)
+    let mut host = load_host_policy(&bytes)
+        .map(|(_, p)| p)
         .unwrap()
         .expect("the shipped policy is 3-64-64-1");
     let mut session = start(image, Faults::default(), 0);
@@ -105,7 +107,8 @@ fn faults_no_corrupt_frame_is_acted_on_and_pendulum_stays_up() {
         return;
     }
     let (bytes, image) = shipped();
-    let mut host = host_policy(&bytes)
+    let mut host = load_host_policy(&bytes)
+        .map(|(_, p)| p)
         .unwrap()
         .expect("the shipped policy is 3-64-64-1");
     let faults = Faults {
@@ -208,10 +211,10 @@ fn link_cut_commands_zero_torque_within_two_periods() {
 fn corrupt_policy_file_fails_the_firmware_build_with_the_runtime_error() {
     let dir = tempfile::tempdir().unwrap();
     let mut bytes = random_policy(
-        Dims {
+        Shape {
             obs: 3,
-            h1: 8,
-            h2: 8,
+            hidden1: 8,
+            hidden2: 8,
             act: 1,
         },
         3,
@@ -246,7 +249,12 @@ fn oversized_policies_fail_the_firmware_build_with_their_sizes() {
         ),
     ];
     for ((obs, h1, h2, act), needle) in cases {
-        let dims = Dims { obs, h1, h2, act };
+        let dims = Shape {
+            obs,
+            hidden1: h1,
+            hidden2: h2,
+            act,
+        };
         let path = dir.path().join(format!("{dims}.postcard"));
         std::fs::write(&path, random_policy(dims, 1).unwrap()).unwrap();
         let t = std::time::Instant::now();
@@ -260,10 +268,10 @@ fn oversized_policies_fail_the_firmware_build_with_their_sizes() {
         assert!(t.elapsed() < Duration::from_secs(120), "{:?}", t.elapsed());
     }
     // A large policy that fits (819 kB of weights) builds: no const-evaluation limit in the way.
-    let dims = Dims {
+    let dims = Shape {
         obs: 3,
-        h1: 450,
-        h2: 450,
+        hidden1: 450,
+        hidden2: 450,
         act: 1,
     };
     let path = dir.path().join("large.postcard");
@@ -315,7 +323,8 @@ fn serial_back_end_over_qemu_pty_matches_host_runtime() {
         return;
     }
     let (bytes, image) = shipped();
-    let mut host = host_policy(&bytes)
+    let mut host = load_host_policy(&bytes)
+        .map(|(_, p)| p)
         .unwrap()
         .expect("the shipped policy is 3-64-64-1");
     let (qemu, pty) = start_pty_board(image);

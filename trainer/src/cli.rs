@@ -287,7 +287,7 @@ fn eval_cmd(args: EvalArgs) -> anyhow::Result<()> {
     let threads = args.threads.unwrap_or_else(quality::default_threads).max(1);
     let rig = sim::Rig::resolve(&args.rig)?;
     let actor = eval::load_policy_file(&args.policy_file)?;
-    eval::check_fits(actor.as_ref(), &rig)?;
+    eval::check_fits(&actor, &rig)?;
     let baseline = rig.baseline()?;
     let (seed, hold) = (args.seed, args.hold_prob);
     let pol = quality::evaluate(&rig, &actor, seed, args.episodes, hold, threads)?;
@@ -305,9 +305,9 @@ fn eval_cmd(args: EvalArgs) -> anyhow::Result<()> {
     if args.json {
         out!("{}", serde_json::to_string_pretty(&cmp)?);
     } else {
-        let (o, h1, h2, a) = actor.dims();
+        let shape = actor.shape();
         out!(
-            "{} ({o}-{h1}-{h2}-{a}) on rig `{}` ({}), {} episodes (seed {}), hold probability {}",
+            "{} ({shape}) on rig `{}` ({}), {} episodes (seed {}), hold probability {}",
             args.policy_file.display(),
             rig.name,
             rig.description,

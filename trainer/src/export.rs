@@ -35,11 +35,7 @@ pub fn encode_actor(
         action_low: &scaling.action_low,
         action_high: &scaling.action_high,
     };
-    let len = format::encoded_len(&spec).map_err(|e| TrainError::Export(e.to_string()))?;
-    let mut out = vec![0u8; len];
-    let n = format::encode(&spec, &mut out).map_err(|e| TrainError::Export(e.to_string()))?;
-    out.truncate(n);
-    Ok(out)
+    format::encode_to_vec(&spec).map_err(|e| TrainError::Export(e.to_string()))
 }
 
 /// Writes `bytes` to `path` atomically (temporary file in the same directory, then rename).

@@ -138,6 +138,15 @@ pub fn encode(spec: &PolicySpec<'_>, out: &mut [u8]) -> Result<usize, EncodeErro
     Ok(payload + CRC_LEN)
 }
 
+/// [`encode`] into a new vector of exactly the encoded length (feature `alloc`).
+#[cfg(feature = "alloc")]
+pub fn encode_to_vec(spec: &PolicySpec<'_>) -> Result<alloc::vec::Vec<u8>, EncodeError> {
+    let mut out = alloc::vec![0u8; encoded_len(spec)?];
+    let n = encode(spec, &mut out)?;
+    out.truncate(n);
+    Ok(out)
+}
+
 /// Decodes and validates a weight file without knowing its dimensions at compile time.
 ///
 /// Checks, in order: magic, version, structure (truncation, encoding), that exactly the
