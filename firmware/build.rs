@@ -123,7 +123,11 @@ fn region_length(memory_x: &str, region: &str) -> Option<usize> {
     let line = memory_x
         .lines()
         .find(|l| l.trim_start().starts_with(region) && l.contains("LENGTH"))?;
-    let v = line.split("LENGTH").nth(1)?.trim_start_matches([' ', '=']).trim();
+    let v = line
+        .split("LENGTH")
+        .nth(1)?
+        .trim_start_matches([' ', '='])
+        .trim();
     let v = v.trim_end_matches([',', ';']).trim();
     let (num, mul) = match v.chars().last()? {
         'K' | 'k' => (&v[..v.len() - 1], 1024),
@@ -151,12 +155,17 @@ fn check_limits(path: &Path, obs: usize, h1: usize, h2: usize, act: usize) {
     }
     let floats = 2 * obs + obs * h1 + h1 + h1 * h2 + h2 + h2 * act + act + 2 * act;
     let weights = 4 * floats;
-    let memory = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"))
-        .join("memory.x");
+    let memory =
+        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo")).join("memory.x");
     let flash = fs::read_to_string(&memory)
         .ok()
         .and_then(|m| region_length(&m, "FLASH"))
-        .unwrap_or_else(|| fail(format_args!("cannot read the FLASH length from {}", memory.display())));
+        .unwrap_or_else(|| {
+            fail(format_args!(
+                "cannot read the FLASH length from {}",
+                memory.display()
+            ))
+        });
     if weights + CODE_RESERVE > flash {
         fail(format_args!(
             "policy file {} is {shape}: its weights take {weights} bytes, the flash holds {flash} \

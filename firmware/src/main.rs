@@ -7,7 +7,7 @@
 #![no_main]
 
 mod clock;
-mod link;
+mod control_loop;
 mod stack;
 mod usart;
 
@@ -56,7 +56,9 @@ fn main() -> ! {
     // Peak stack of one inference: paint the free stack, run one, see how deep it went.
     stack::paint();
     let sp = stack::sp();
-    core::hint::black_box(link::infer(core::hint::black_box(&[0.5; policy::OBS])));
+    core::hint::black_box(control_loop::infer(core::hint::black_box(
+        &[0.5; policy::OBS],
+    )));
     let inference_stack = sp.saturating_sub(stack::low_water()) as u32;
 
     let Some(mut cp) = cortex_m::Peripherals::take() else {
@@ -65,7 +67,7 @@ fn main() -> ! {
     clock::init(&mut cp.SYST);
     let calibration = clock::Calibration::measure();
     usart::init();
-    link::Board::new(calibration, inference_stack).run()
+    control_loop::Board::new(calibration, inference_stack).run()
 }
 
 /// Reports `msg` over semihosting and stops with a failure status.

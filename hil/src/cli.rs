@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use crate::bench;
 use crate::firmware::{self, FirmwareConfig};
+use crate::host_policy::{host_return, load_host_policy};
 use crate::link::Faults;
 use crate::plant::{Plant, build_rig, control_period_us};
 use crate::policy_file;
-use crate::reference::{host_return, load_host_policy};
 use crate::report::{self, Spread};
 use crate::session::{Session, SessionConfig};
 use crate::transport::{DEFAULT_BAUD, SerialSettings};

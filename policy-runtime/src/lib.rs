@@ -78,7 +78,6 @@ extern crate alloc;
 mod crc32;
 #[cfg(feature = "alloc")]
 mod dynamic;
-mod error;
 pub mod format;
 mod inference;
 mod layout;
@@ -88,7 +87,7 @@ mod shape;
 
 #[cfg(feature = "alloc")]
 pub use dynamic::{DynPolicy, LengthMismatch};
-pub use error::{EncodeError, Field, LoadError};
+pub use format::{EncodeError, Field, LoadError};
 pub use output::{Output, Status};
 pub use policy::Policy;
 pub use shape::Shape;

@@ -2,8 +2,8 @@
 
 use core::fmt;
 
-use crate::error::{Field, LoadError};
 use crate::format;
+use crate::format::{Field, LoadError};
 use crate::layout::{self, Aligned};
 use crate::shape::Shape;
 

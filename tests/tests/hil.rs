@@ -11,9 +11,9 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use hil::firmware::{self, FirmwareConfig, Image};
+use hil::host_policy::{host_return, load_host_policy};
 use hil::link::Faults;
 use hil::policy_file::random_policy;
-use hil::reference::{host_return, load_host_policy};
 use hil::session::{Session, SessionConfig};
 use hil::transport::SerialSettings;
 use hil_protocol::InferenceStatus;

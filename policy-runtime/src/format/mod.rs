@@ -16,7 +16,9 @@ pub use view::{LayerView, PolicyView};
 pub use wire::{Activation, FORMAT_VERSION, Header, Layer, MAGIC, Normalization, PolicyFile};
 
 use crate::crc32::crc32;
-use crate::error::{EncodeError, LoadError};
+mod error;
+
+pub use error::{EncodeError, Field, LoadError};
 use wire::ACTOR_ACTIVATIONS;
 
 /// Length of the trailing checksum.

@@ -1,8 +1,8 @@
 //! Semantic validation of a [`PolicyFile`], shared by the reader and the writer.
 
+use super::error::{Field, LoadError};
 use super::wire::ACTOR_ACTIVATIONS;
 use super::{F32Array, PolicyFile};
-use crate::error::{Field, LoadError};
 use crate::shape::Shape;
 
 /// Checks activations, dimensions, array lengths, finiteness and bounds; returns the shape.

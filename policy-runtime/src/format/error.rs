@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::format::Activation;
+use super::Activation;
 use crate::shape::Shape;
 
 /// One array of the weight file, used to say where a problem is.
@@ -108,7 +108,7 @@ pub enum LoadError {
         /// Dimensions in the file.
         found: Shape,
     },
-    /// The file's shape is not one of [`DynPolicy::SUPPORTED_SHAPES`](crate::DynPolicy)
+    /// The file's shape is not one of `DynPolicy::SUPPORTED_SHAPES`
     /// (feature `alloc`).
     UnsupportedShape {
         /// Dimensions in the file.
