@@ -94,6 +94,7 @@ pub mod controllers;
 pub mod env;
 mod error;
 pub mod hifi;
+mod model;
 pub mod pendulum;
 pub mod rig;
 

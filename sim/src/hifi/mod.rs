@@ -43,9 +43,9 @@ use rand_chacha::ChaCha8Rng;
 pub use params::{HiFiParams, Imperfections, MAX_DELAY_STEPS, MAX_SUBSTEPS, ScaleRange};
 
 use crate::angle::wrap_angle;
-use crate::env::{Environment, StepResult};
+use crate::env::StepResult;
 use crate::error::ParamError;
-use crate::pendulum::{Spaces, impl_pendulum_environment, initial_state};
+use crate::model::{PendulumModel, Spaces, initial_state};
 use actuator::Actuator;
 use sensor::Sensor;
 
@@ -331,4 +331,20 @@ impl HiFiPendulum {
     }
 }
 
-impl_pendulum_environment!(HiFiPendulum);
+impl PendulumModel for HiFiPendulum {
+    fn spaces(&self) -> &Spaces {
+        &self.spaces
+    }
+    fn max_episode_steps(&self) -> usize {
+        self.params.max_episode_steps
+    }
+    fn reset_seeded(&mut self, seed: u64) -> [f32; 3] {
+        HiFiPendulum::reset_seeded(self, seed)
+    }
+    fn step_torque(&mut self, u: f64) -> StepResult {
+        HiFiPendulum::step_torque(self, u)
+    }
+    fn observation(&self) -> [f32; 3] {
+        HiFiPendulum::observation(self)
+    }
+}
