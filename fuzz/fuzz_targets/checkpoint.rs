@@ -15,12 +15,12 @@ fuzz_target!(|data: &[u8]| {
     file.extend_from_slice(&(data.len() as u64).to_le_bytes());
     file.extend_from_slice(&CRC64.checksum(data).to_le_bytes());
     file.extend_from_slice(data);
-    let Ok(ck) = Checkpoint::from_bytes(&file, "fuzz") else {
+    let Ok(ck) = Checkpoint::from_bytes(&file, std::path::Path::new("fuzz")) else {
         return;
     };
     if ck.check().is_ok() {
         let a = ck.to_bytes().unwrap();
-        let again = Checkpoint::from_bytes(&a, "fuzz").expect("a serialised checkpoint loads");
+        let again = Checkpoint::from_bytes(&a, std::path::Path::new("fuzz")).expect("a serialised checkpoint loads");
         again
             .check()
             .expect("a serialised checkpoint passes its checks");

@@ -111,7 +111,7 @@ fn short_training_exports_a_policy_the_runtime_reproduces_and_runs() {
         assert!(max_torque <= 2.0);
         returns.push(ret);
     }
-    let loaded = trainer::eval::load_runtime_policy(&bytes, "policy.postcard").unwrap();
+    let loaded = trainer::eval::load_runtime_policy(&bytes, Path::new("policy.postcard")).unwrap();
     assert_eq!(loaded.shape().to_string(), "3-64-64-1");
     // Zero torque from the same starts (the pendulum just swings): the learned policy does better.
     let mut zero = 0.0;

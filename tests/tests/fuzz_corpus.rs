@@ -208,7 +208,7 @@ fn accepted(target: &str, seed: &[u8]) -> Result<(), String> {
             f.extend_from_slice(&(seed.len() as u64).to_le_bytes());
             f.extend_from_slice(&CRC64.checksum(seed).to_le_bytes());
             f.extend_from_slice(seed);
-            let ck = trainer::checkpoint::Checkpoint::from_bytes(&f, "seed")
+            let ck = trainer::checkpoint::Checkpoint::from_bytes(&f, std::path::Path::new("seed"))
                 .map_err(|e| e.to_string())?;
             ck.check()
         }

@@ -9,7 +9,7 @@ use crate::replay::ReplayBuffer;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// File name of the latest checkpoint inside a run directory.
 pub const CHECKPOINT_FILE: &str = "checkpoint.bin";
@@ -96,7 +96,7 @@ impl Checkpoint {
     /// the postcard body (layout in `trainer/CHECKPOINT.md`).
     pub fn to_bytes(&self) -> Result<Vec<u8>, TrainError> {
         let body = postcard::to_stdvec(self).map_err(|e| TrainError::Checkpoint {
-            path: String::new(),
+            path: PathBuf::new(),
             reason: e.to_string(),
         })?;
         let mut out = Vec::with_capacity(HEADER_LEN + body.len());
@@ -111,9 +111,9 @@ impl Checkpoint {
     /// Parses bytes written by [`Checkpoint::to_bytes`], verifying the header and checksum
     /// before decoding anything (`path` only for messages). The decoded state is not yet
     /// checked against its own configuration: see [`Checkpoint::check`].
-    pub fn from_bytes(bytes: &[u8], path: &str) -> Result<Self, TrainError> {
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self, TrainError> {
         let err = |reason: String| TrainError::Checkpoint {
-            path: path.to_string(),
+            path: path.to_path_buf(),
             reason,
         };
         if bytes.len() < 8 || bytes[..8] != MAGIC {
@@ -202,7 +202,7 @@ impl Checkpoint {
     pub fn save(&self, run_dir: &Path) -> Result<(), TrainError> {
         let path = run_dir.join(CHECKPOINT_FILE);
         let named = |reason: String| TrainError::Checkpoint {
-            path: path.display().to_string(),
+            path: path.clone(),
             reason,
         };
         self.check()
@@ -223,12 +223,12 @@ impl Checkpoint {
     /// Reads, verifies and checks one checkpoint file.
     pub fn load_file(path: &Path) -> Result<Self, TrainError> {
         let bytes = std::fs::read(path).map_err(|e| TrainError::Checkpoint {
-            path: path.display().to_string(),
+            path: path.to_path_buf(),
             reason: format!("cannot read ({e}); is this a run directory?"),
         })?;
-        let ck = Self::from_bytes(&bytes, &path.display().to_string())?;
+        let ck = Self::from_bytes(&bytes, path)?;
         ck.check().map_err(|reason| TrainError::Checkpoint {
-            path: path.display().to_string(),
+            path: path.to_path_buf(),
             reason: format!("inconsistent: {reason}"),
         })?;
         Ok(ck)
@@ -329,14 +329,16 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let run = stopped_run(tmp.path());
         let good = std::fs::read(run.join(CHECKPOINT_FILE)).unwrap();
-        assert!(Checkpoint::from_bytes(&good, "c").is_ok());
+        assert!(Checkpoint::from_bytes(&good, Path::new("c")).is_ok());
         // Spread over the file, and the whole tail (the run counters and elapsed time).
         let n = good.len();
         let positions = (0..n).step_by(n / 300).chain(n - 64..n);
         for at in positions {
             let mut bad = good.clone();
             bad[at] ^= 0x10;
-            let e = Checkpoint::from_bytes(&bad, "c").unwrap_err().to_string();
+            let e = Checkpoint::from_bytes(&bad, Path::new("c"))
+                .unwrap_err()
+                .to_string();
             assert!(
                 e.contains("checksum")
                     || e.contains("magic")
@@ -346,7 +348,10 @@ mod tests {
             );
         }
         for len in [0, 7, 12, HEADER_LEN, n / 2, n - 1] {
-            assert!(Checkpoint::from_bytes(&good[..len], "c").is_err(), "{len}");
+            assert!(
+                Checkpoint::from_bytes(&good[..len], Path::new("c")).is_err(),
+                "{len}"
+            );
         }
     }
 
@@ -469,7 +474,7 @@ mod tests {
 
     #[test]
     fn bad_bytes_are_rejected_with_reason() {
-        let e = Checkpoint::from_bytes(b"hello", "x.bin")
+        let e = Checkpoint::from_bytes(b"hello", Path::new("x.bin"))
             .unwrap_err()
             .to_string();
         assert!(e.contains("x.bin") && e.contains("magic"), "{e}");

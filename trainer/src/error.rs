@@ -1,5 +1,7 @@
 //! The library's error type.
 
+use std::path::PathBuf;
+
 use crate::config::ConfigError;
 
 /// Everything that can go wrong while training, evaluating or exporting.
@@ -12,17 +14,17 @@ pub enum TrainError {
     #[error("tensor operation failed: {0}")]
     Candle(#[from] candle_core::Error),
     /// A file could not be read or written.
-    #[error("{path}: {error}")]
+    #[error("{}: {source}", path.display())]
     Io {
         /// The file.
-        path: String,
+        path: PathBuf,
         /// The I/O error.
-        error: std::io::Error,
+        source: std::io::Error,
     },
     /// Training diverged: a loss or a weight became non-finite.
     #[error(
         "training diverged at step {step}: {what} is not finite; the last good checkpoint is kept{}",
-        checkpoint.as_ref().map(|c| format!(" in {c}")).unwrap_or_default()
+        checkpoint.as_ref().map(|c| format!(" in {}", c.display())).unwrap_or_default()
     )]
     Diverged {
         /// Environment step at which it was detected.
@@ -30,35 +32,41 @@ pub enum TrainError {
         /// Which quantity (e.g. "critic loss").
         what: String,
         /// Path of the last good checkpoint, if one was written.
-        checkpoint: Option<String>,
+        checkpoint: Option<PathBuf>,
     },
     /// A checkpoint file is unreadable or inconsistent.
-    #[error("checkpoint {path}: {reason}")]
+    #[error("checkpoint {}: {reason}", path.display())]
     Checkpoint {
         /// The file.
-        path: String,
+        path: PathBuf,
         /// What is wrong.
         reason: String,
     },
     /// A policy file could not be loaded.
-    #[error("policy file {path}: {reason}")]
+    #[error("policy file {}: {source}", path.display())]
     Policy {
-        /// The file.
-        path: String,
-        /// What is wrong.
-        reason: String,
+        /// The file (or what the bytes are, e.g. "current actor").
+        path: PathBuf,
+        /// Why the runtime refused it.
+        source: policy_runtime::LoadError,
     },
-    /// The environment could not be built.
-    #[error("environment: {0}")]
-    Env(String),
-    /// Exporting the actor failed.
+    /// A rig could not be resolved or its plant built.
+    #[error(transparent)]
+    Rig(#[from] sim::RigError),
+    /// A policy, rig or setting does not fit what it is used with.
+    #[error("{0}")]
+    Mismatch(String),
+    /// The actor cannot be written in the policy format.
     #[error("export failed: {0}")]
     Export(String),
+    /// The policy-runtime encoder refused the actor.
+    #[error("export failed: {0}")]
+    Encode(#[from] policy_runtime::EncodeError),
     /// Plotting failed.
-    #[error("plot {path}: {reason}")]
+    #[error("plot {}: {reason}", path.display())]
     Plot {
         /// The PNG file.
-        path: String,
+        path: PathBuf,
         /// What went wrong.
         reason: String,
     },
@@ -86,10 +94,10 @@ pub enum TrainError {
 
 impl TrainError {
     /// An I/O error on `path`.
-    pub fn io(path: &std::path::Path, error: std::io::Error) -> Self {
+    pub fn io(path: &std::path::Path, source: std::io::Error) -> Self {
         TrainError::Io {
-            path: path.display().to_string(),
-            error,
+            path: path.to_path_buf(),
+            source,
         }
     }
 }

@@ -17,27 +17,24 @@ impl Controller for DynPolicy {
 }
 
 /// Loads an exported weight file through `policy-runtime` (`path` is only used in messages).
-pub fn load_runtime_policy(bytes: &[u8], path: &str) -> Result<DynPolicy, TrainError> {
-    DynPolicy::from_bytes(bytes).map_err(|e| TrainError::Policy {
-        path: path.to_string(),
-        reason: e.to_string(),
+pub fn load_runtime_policy(bytes: &[u8], path: &std::path::Path) -> Result<DynPolicy, TrainError> {
+    DynPolicy::from_bytes(bytes).map_err(|source| TrainError::Policy {
+        path: path.to_path_buf(),
+        source,
     })
 }
 
 /// Reads a weight file from disk and loads it through `policy-runtime`.
 pub fn load_policy_file(path: &std::path::Path) -> Result<DynPolicy, TrainError> {
-    let bytes = std::fs::read(path).map_err(|e| TrainError::Policy {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    })?;
-    load_runtime_policy(&bytes, &path.display().to_string())
+    let bytes = std::fs::read(path).map_err(|e| TrainError::io(path, e))?;
+    load_runtime_policy(&bytes, path)
 }
 
 /// Checks that a policy's dimensions fit a rig's plant (3 observations, 1 action).
 pub fn check_fits(actor: &DynPolicy, rig: &sim::Rig) -> Result<(), TrainError> {
     let s = actor.shape();
     if s.obs != 3 || s.act != 1 {
-        return Err(TrainError::Env(format!(
+        return Err(TrainError::Mismatch(format!(
             "policy {s} has {} observations and {} actions, the pendulum of rig `{}` has 3 and 1",
             s.obs, s.act, rig.name
         )));

@@ -24,7 +24,7 @@ pub(crate) fn register_font() {
 
 fn plot_err(path: &Path, e: impl std::fmt::Display) -> TrainError {
     TrainError::Plot {
-        path: path.display().to_string(),
+        path: path.to_path_buf(),
         reason: e.to_string(),
     }
 }

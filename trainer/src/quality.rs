@@ -238,7 +238,7 @@ pub fn evaluate(
     hold_prob: f64,
     threads: usize,
 ) -> Result<Vec<EpisodeQuality>, TrainError> {
-    let plant = rig.build().map_err(|e| TrainError::Env(e.to_string()))?;
+    let plant = rig.build().map_err(TrainError::from)?;
     let threads = threads.clamp(1, episodes.max(1));
     let chunk = episodes.div_ceil(threads);
     let mut out = vec![None; episodes];

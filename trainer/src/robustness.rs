@@ -67,7 +67,7 @@ impl Axis {
             .find(|(n, _)| *n == name.trim())
             .map(|(_, a)| *a)
             .ok_or_else(|| {
-                TrainError::Env(format!(
+                TrainError::Mismatch(format!(
                     "unknown map axis `{name}` (known: {})",
                     Self::ALL.map(|(n, _)| n).join(", ")
                 ))
@@ -126,7 +126,7 @@ impl Axis {
                     n.imperfections.velocity_noise_std,
                 );
                 if a.is_none() && w.is_none() {
-                    return Err(TrainError::Env(format!(
+                    return Err(TrainError::Mismatch(format!(
                         "map axis `noise` needs sensor noise in rig `{}`",
                         nominal.name
                     )));
@@ -146,13 +146,13 @@ pub fn parse_axes(spec: &str) -> Result<(Axis, Axis), TrainError> {
         [x, y] => {
             let (x, y) = (Axis::parse(x)?, Axis::parse(y)?);
             if x == y {
-                return Err(TrainError::Env(format!(
+                return Err(TrainError::Mismatch(format!(
                     "map axes must differ, got `{spec}`"
                 )));
             }
             Ok((x, y))
         }
-        _ => Err(TrainError::Env(format!(
+        _ => Err(TrainError::Mismatch(format!(
             "map axes are two names separated by a comma, got `{spec}`"
         ))),
     }
@@ -198,7 +198,9 @@ impl RobustnessMap {
         threads: usize,
     ) -> Result<Self, TrainError> {
         if episodes == 0 {
-            return Err(TrainError::Env("--map-episodes must be at least 1".into()));
+            return Err(TrainError::Mismatch(
+                "--map-episodes must be at least 1".into(),
+            ));
         }
         // The reference model has no friction or imperfections: vary the equivalent plant.
         let mut nominal = rig.nominal();
@@ -253,7 +255,7 @@ impl RobustnessMap {
         let csv = path.with_extension("csv");
         std::fs::write(&csv, self.to_csv()).map_err(|e| TrainError::io(&csv, e))?;
         let err = |e: &dyn std::fmt::Display| TrainError::Plot {
-            path: path.display().to_string(),
+            path: path.to_path_buf(),
             reason: e.to_string(),
         };
         crate::plot::register_font();

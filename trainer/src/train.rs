@@ -110,7 +110,7 @@ impl Trainer {
         config.validate()?;
         if run_dir.join(CHECKPOINT_FILE).exists() {
             return Err(TrainError::Checkpoint {
-                path: run_dir.join(CHECKPOINT_FILE).display().to_string(),
+                path: run_dir.join(CHECKPOINT_FILE),
                 reason: "the run directory already holds a run; continue it with `train --resume` \
                          or choose another `--out`"
                     .into(),
@@ -297,7 +297,7 @@ impl Trainer {
         bytes: &[u8],
         episodes: usize,
     ) -> Result<(QualitySummary, Option<QualitySummary>), TrainError> {
-        let actor = eval::load_runtime_policy(bytes, "current actor")?;
+        let actor = eval::load_runtime_policy(bytes, Path::new("current actor"))?;
         // Periodic evaluations use their own seeds, independent of the training episodes.
         let eval_seed = self.config.seed ^ 0x5EED_E7A1;
         let rig = &self.eval_rig;
@@ -353,9 +353,7 @@ impl Trainer {
                 return Err(TrainError::Diverged {
                     step: self.step,
                     what,
-                    checkpoint: Checkpoint::load_file(&ck)
-                        .is_ok()
-                        .then(|| ck.display().to_string()),
+                    checkpoint: Checkpoint::load_file(&ck).is_ok().then(|| ck.clone()),
                 });
             }
             Err(e) => return Err(e),
@@ -700,7 +698,7 @@ pub fn mirror(obs: &[f32]) -> [f32; 3] {
 }
 
 fn resolve_rigs(config: &TrainConfig) -> Result<(Rig, Rig), TrainError> {
-    let load = |spec: &str| Rig::resolve(spec).map_err(|e| TrainError::Env(e.to_string()));
+    let load = |spec: &str| Rig::resolve(spec).map_err(TrainError::from);
     let rig = load(&config.rig)?;
     let eval_rig = if config.eval_rig.is_empty() {
         rig.clone()
@@ -711,7 +709,7 @@ fn resolve_rigs(config: &TrainConfig) -> Result<(Rig, Rig), TrainError> {
 }
 
 fn build_env(rig: &Rig) -> Result<RigPlant, TrainError> {
-    rig.build().map_err(|e| TrainError::Env(e.to_string()))
+    rig.build().map_err(TrainError::from)
 }
 
 fn make_noise(config: &TrainConfig, low: &[f32], high: &[f32]) -> Noise {
