@@ -42,10 +42,10 @@ pub enum HilError {
     },
     /// A policy file is invalid.
     #[error("invalid policy file: {0}")]
-    Policy(String),
+    Policy(#[from] policy_runtime::LoadError),
     /// A policy could not be encoded.
     #[error("cannot encode policy: {0}")]
-    Encode(String),
+    Encode(#[from] policy_runtime::EncodeError),
     /// The board announced something the host does not expect.
     #[error("board mismatch: {0}")]
     Mismatch(String),
@@ -58,7 +58,10 @@ pub enum HilError {
     /// A command-line or configuration value is out of range.
     #[error("invalid setting: {0}")]
     InvalidSetting(String),
-    /// A plant could not be built.
+    /// A rig could not be resolved or its plant built.
+    #[error(transparent)]
+    Rig(#[from] sim::RigError),
+    /// A plant cannot be run by the firmware (e.g. its control period).
     #[error("plant: {0}")]
     Plant(String),
     /// Writing a report failed.

@@ -25,7 +25,7 @@ pub fn load_host_policy(bytes: &[u8]) -> Result<(Shape, Option<HostPolicy>), Hil
             Ok((shape, Some(host)))
         }
         Err(LoadError::UnsupportedShape { found }) => Ok((found, None)),
-        Err(e) => Err(HilError::Policy(e.to_string())),
+        Err(e) => Err(HilError::Policy(e)),
     }
 }
 

@@ -42,8 +42,8 @@ impl Plant for RigPlant {
 
 /// Resolves `--rig NAME|FILE` (a preset of `sim::rig` or a rig file) and builds its plant.
 pub fn build_rig(spec: &str) -> Result<(Rig, RigPlant), HilError> {
-    let rig = Rig::resolve(spec).map_err(|e| HilError::Plant(e.to_string()))?;
-    let plant = rig.build().map_err(|e| HilError::Plant(e.to_string()))?;
+    let rig = Rig::resolve(spec)?;
+    let plant = rig.build()?;
     Ok((rig, plant))
 }
 

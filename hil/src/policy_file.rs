@@ -51,14 +51,14 @@ pub fn random_policy(dims: Shape, seed: u64) -> Result<Vec<u8>, HilError> {
         action_low: &low,
         action_high: &high,
     };
-    format::encode_to_vec(&spec).map_err(|e| HilError::Encode(e.to_string()))
+    format::encode_to_vec(&spec).map_err(HilError::from)
 }
 
 /// The shape of a policy file, validated by the runtime's decoder.
 pub fn shape_of(bytes: &[u8]) -> Result<Shape, HilError> {
     format::decode(bytes)
         .map(|v| v.shape())
-        .map_err(|e| HilError::Policy(e.to_string()))
+        .map_err(HilError::from)
 }
 
 #[cfg(test)]
