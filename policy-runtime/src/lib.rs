@@ -75,7 +75,6 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
-mod crc32;
 #[cfg(feature = "alloc")]
 mod dynamic;
 pub mod format;
