@@ -36,42 +36,22 @@ impl Sections {
     }
 }
 
-fn rd(b: &[u8], off: usize, n: usize) -> Option<u64> {
-    let s = b.get(off..off + n)?;
-    Some(s.iter().rev().fold(0u64, |a, &x| (a << 8) | u64::from(x)))
-}
-
-/// Reads the section sizes of a 32-bit little-endian ELF file.
+/// Reads the section sizes of an ELF file (the `object` crate's reader).
 pub fn sections(elf: &Path) -> Result<Sections, HilError> {
+    use object::{Object, ObjectSection};
     let b =
         std::fs::read(elf).map_err(|e| HilError::io(format!("reading {}", elf.display()), e))?;
-    let bad = || {
-        HilError::Build(format!(
-            "{} is not a 32-bit little-endian ELF file",
-            elf.display()
-        ))
-    };
-    if b.get(..6) != Some(&[0x7f, b'E', b'L', b'F', 1, 1][..]) {
-        return Err(bad());
-    }
-    let shoff = rd(&b, 0x20, 4).ok_or_else(bad)? as usize;
-    let shentsize = rd(&b, 0x2E, 2).ok_or_else(bad)? as usize;
-    let shnum = rd(&b, 0x30, 2).ok_or_else(bad)? as usize;
-    let shstrndx = rd(&b, 0x32, 2).ok_or_else(bad)? as usize;
-    let sh = |i: usize, field: usize| rd(&b, shoff + i * shentsize + field, 4).ok_or_else(bad);
-    let strtab = sh(shstrndx, 0x10)? as usize;
+    let file = object::File::parse(&*b)
+        .map_err(|e| HilError::Build(format!("{} is not an ELF file: {e}", elf.display())))?;
     let mut s = Sections::default();
-    for i in 0..shnum {
-        let name_off = strtab + sh(i, 0)? as usize;
-        let name = b.get(name_off..).ok_or_else(bad)?;
-        let name = &name[..name.iter().position(|&c| c == 0).ok_or_else(bad)?];
-        let size = sh(i, 0x14)?;
-        match name {
-            b".vector_table" => s.vector_table += size,
-            b".text" => s.text += size,
-            b".rodata" => s.rodata += size,
-            b".data" => s.data += size,
-            b".bss" => s.bss += size,
+    for section in file.sections() {
+        let size = section.size();
+        match section.name().unwrap_or_default() {
+            ".vector_table" => s.vector_table += size,
+            ".text" => s.text += size,
+            ".rodata" => s.rodata += size,
+            ".data" => s.data += size,
+            ".bss" => s.bss += size,
             _ => {}
         }
     }

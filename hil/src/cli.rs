@@ -113,9 +113,10 @@ struct RunArgs {
     /// (otherwise observations are retransmitted until answered).
     #[arg(long)]
     hold_on_loss: bool,
-    /// Kill QEMU after this many seconds (ignored with --serial).
-    #[arg(long, default_value_t = 600)]
-    timeout: u64,
+    /// Kill QEMU after this many seconds (ignored with --serial; default 600 s plus 0.1 s per
+    /// step of the run, so a long soak is not cut short while a hung QEMU is still stopped).
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<u64>,
     /// Output folder for trajectory.csv and trajectory.png.
     #[arg(long, default_value = "runs/hil")]
     out: PathBuf,
@@ -200,8 +201,10 @@ fn check_counts(a: &RunArgs) -> anyhow::Result<()> {
             bail!("{flag} must be in 1..={max}, got {n}");
         }
     }
-    if a.timeout == 0 || a.timeout > 7 * 24 * 3600 {
-        bail!("--timeout must be in 1..=604800 seconds, got {}", a.timeout);
+    if let Some(t) = a.timeout
+        && (t == 0 || t > 7 * 24 * 3600)
+    {
+        bail!("--timeout must be in 1..=604800 seconds, got {t}");
     }
     Ok(())
 }
@@ -257,7 +260,10 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
         seed: a.seed,
         realtime: a.realtime,
         hold_on_loss: a.hold_on_loss,
-        qemu_limit: Duration::from_secs(a.timeout),
+        qemu_limit: Duration::from_secs(
+            a.timeout
+                .unwrap_or_else(|| 600 + (a.episodes as u64).saturating_mul(a.steps as u64) / 10),
+        ),
         ..SessionConfig::default()
     };
     let mut session = match &serial {

@@ -1,6 +1,5 @@
 //! Statistics, trajectory CSV and PNG plot of a HIL run.
 
-use std::fmt::Write as _;
 use std::path::Path;
 
 use plotters::prelude::*;
@@ -69,30 +68,51 @@ pub fn instructions(episodes: &[Episode]) -> Vec<f64> {
 
 /// Writes the trajectories as CSV.
 pub fn write_csv(path: &Path, episodes: &[Episode]) -> Result<(), HilError> {
-    let mut s = String::from(
-        "episode,seed,step,t,theta,theta_dot,action,reward,instructions,latency_us,attempts,status\n",
-    );
+    let err = |e: csv::Error| HilError::Report {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let mut w = csv::Writer::from_path(path).map_err(err)?;
     for (i, e) in episodes.iter().enumerate() {
         for r in &e.rows {
-            let _ = writeln!(
-                s,
-                "{i},{},{},{:.3},{:.6},{:.6},{:.6},{:.6},{},{:.1},{},{}",
-                e.seed,
-                r.step,
-                r.t,
-                r.theta,
-                r.theta_dot,
-                r.action,
-                r.reward,
-                r.instructions,
-                r.latency_us,
-                r.attempts,
-                r.status
-                    .map_or_else(|| "lost".to_string(), |s| format!("{s:?}"))
-            );
+            w.serialize(TrajectoryRow {
+                episode: i,
+                seed: e.seed,
+                step: r.step,
+                t: r.t,
+                theta: r.theta,
+                theta_dot: r.theta_dot,
+                action: r.action,
+                reward: r.reward,
+                instructions: r.instructions,
+                latency_us: r.latency_us,
+                attempts: r.attempts,
+                status: r
+                    .status
+                    .map_or_else(|| "lost".to_string(), |s| format!("{s:?}")),
+            })
+            .map_err(err)?;
         }
     }
-    std::fs::write(path, s).map_err(|e| HilError::io(format!("writing {}", path.display()), e))
+    w.flush()
+        .map_err(|e| HilError::io(format!("writing {}", path.display()), e))
+}
+
+/// A row of `trajectory.csv` (the header is these field names).
+#[derive(serde::Serialize)]
+struct TrajectoryRow {
+    episode: usize,
+    seed: u64,
+    step: usize,
+    t: f64,
+    theta: f64,
+    theta_dot: f64,
+    action: f32,
+    reward: f64,
+    instructions: u32,
+    latency_us: f64,
+    attempts: u32,
+    status: String,
 }
 
 /// Draws θ, θ̇ and the torque over time, one line per episode (three stacked panels, no text:

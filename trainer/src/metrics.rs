@@ -1,6 +1,51 @@
-//! Metrics records and their CSV files.
+//! Metrics records and their CSV files (written with the `csv` crate from serde row structs, so
+//! each header is the row struct's field names).
 
 use serde::{Deserialize, Serialize};
+
+/// CSV text of `rows`, with the header line (the row type's field names) when `header`.
+/// `None` fields are written empty.
+pub fn csv_text<T: Serialize>(rows: impl IntoIterator<Item = T>, header: bool) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(header)
+        .from_writer(Vec::new());
+    for row in rows {
+        // Writing plain numbers and strings into memory cannot fail.
+        w.serialize(row).expect("a CSV row serialises");
+    }
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// A finite value, or `None` (an empty CSV field).
+fn finite<T: Into<f64> + Copy>(x: T) -> Option<T> {
+    x.into().is_finite().then_some(x)
+}
+
+/// A `metrics.csv` row.
+#[derive(Serialize)]
+struct EpisodeRow {
+    step: u64,
+    episode: u64,
+    episodic_return: f64,
+    critic_loss: Option<f32>,
+    actor_loss: Option<f32>,
+    mean_q: Option<f32>,
+    steps_per_sec: f64,
+}
+
+/// An `eval.csv` row.
+#[derive(Serialize)]
+struct EvalRow {
+    step: u64,
+    mean_return: f64,
+    std_return: f64,
+    success_rate: f64,
+    hold_success_rate: Option<f64>,
+    steady_state_abs_theta: Option<f64>,
+    chatter: f64,
+    episodes: usize,
+}
 
 /// Header of `metrics.csv`.
 pub const EPISODE_CSV_HEADER: &str =
@@ -31,22 +76,17 @@ pub struct EpisodeRecord {
 impl EpisodeRecord {
     /// The CSV line (with newline).
     pub fn csv_line(&self) -> String {
-        let f = |x: f32| {
-            if x.is_finite() {
-                x.to_string()
-            } else {
-                String::new()
-            }
-        };
-        format!(
-            "{},{},{},{},{},{},{:.1}\n",
-            self.step,
-            self.episode,
-            self.episodic_return,
-            f(self.critic_loss),
-            f(self.actor_loss),
-            f(self.mean_q),
-            self.steps_per_sec
+        csv_text(
+            [EpisodeRow {
+                step: self.step,
+                episode: self.episode,
+                episodic_return: self.episodic_return,
+                critic_loss: finite(self.critic_loss),
+                actor_loss: finite(self.actor_loss),
+                mean_q: finite(self.mean_q),
+                steps_per_sec: (self.steps_per_sec * 10.0).round() / 10.0,
+            }],
+            false,
         )
     }
 }
@@ -60,14 +100,6 @@ pub struct SelectionWeights {
     pub steady_state: f64,
     /// Per N·m/step of chatter.
     pub chatter: f64,
-}
-
-fn opt(x: f64) -> String {
-    if x.is_finite() {
-        x.to_string()
-    } else {
-        String::new()
-    }
 }
 
 /// One periodic evaluation.
@@ -104,16 +136,18 @@ impl EvalRecord {
 
     /// The CSV line (with newline).
     pub fn csv_line(&self) -> String {
-        format!(
-            "{},{},{},{},{},{},{},{}\n",
-            self.step,
-            self.mean_return,
-            self.std_return,
-            self.success_rate,
-            opt(self.hold_success_rate),
-            opt(self.steady_state_abs_theta),
-            self.chatter,
-            self.episodes
+        csv_text(
+            [EvalRow {
+                step: self.step,
+                mean_return: self.mean_return,
+                std_return: self.std_return,
+                success_rate: self.success_rate,
+                hold_success_rate: finite(self.hold_success_rate),
+                steady_state_abs_theta: finite(self.steady_state_abs_theta),
+                chatter: self.chatter,
+                episodes: self.episodes,
+            }],
+            false,
         )
     }
 }
@@ -121,6 +155,46 @@ impl EvalRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The header constants are the row structs' field names.
+    #[test]
+    fn csv_headers_are_the_row_fields() {
+        let e = EpisodeRecord {
+            step: 1,
+            episode: 0,
+            episodic_return: -1.5,
+            critic_loss: f32::NAN,
+            actor_loss: 0.5,
+            mean_q: -2.0,
+            steps_per_sec: 123.456,
+        };
+        let text = csv_text(
+            [EpisodeRow {
+                step: 1,
+                episode: 0,
+                episodic_return: -1.5,
+                critic_loss: None,
+                actor_loss: Some(0.5),
+                mean_q: Some(-2.0),
+                steps_per_sec: 123.5,
+            }],
+            true,
+        );
+        assert_eq!(text, format!("{EPISODE_CSV_HEADER}{}", e.csv_line()));
+        assert_eq!(e.csv_line(), "1,0,-1.5,,0.5,-2.0,123.5\n");
+        let r = EvalRow {
+            step: 0,
+            mean_return: 0.0,
+            std_return: 0.0,
+            success_rate: 0.0,
+            hold_success_rate: None,
+            steady_state_abs_theta: None,
+            chatter: 0.0,
+            episodes: 1,
+        };
+        let text = csv_text([r], true);
+        assert!(text.starts_with(EVAL_CSV_HEADER), "{text}");
+    }
 
     fn rec(success: f64, ret: f64, hold: f64, ss: f64, chatter: f64) -> EvalRecord {
         EvalRecord {

@@ -264,25 +264,41 @@ pub fn default_threads() -> usize {
 
 /// Per-episode CSV of a policy and the baseline on the same episodes.
 pub fn episodes_csv(policy: &[EpisodeQuality], baseline: &[EpisodeQuality]) -> String {
-    let mut s = String::from(
-        "controller,episode,seed,return,success,tail_abs_theta,settling_step,chatter,peak_torque,rms_torque\n",
-    );
-    for (name, eps) in [("policy", policy), ("baseline", baseline)] {
-        for (i, e) in eps.iter().enumerate() {
-            s.push_str(&format!(
-                "{name},{i},{},{},{},{},{},{},{},{}\n",
-                e.seed,
-                e.ret,
-                u8::from(e.success),
-                e.tail_abs_theta,
-                e.settling_step.map_or(String::new(), |k| k.to_string()),
-                e.chatter,
-                e.peak_torque,
-                e.rms_torque
-            ));
-        }
-    }
-    s
+    episode_rows_csv(&[("policy", policy), ("baseline", baseline)])
+}
+
+/// One row per episode of each named controller (the columns of [`episodes_csv`]).
+pub fn episode_rows_csv(groups: &[(&str, &[EpisodeQuality])]) -> String {
+    let rows = groups.iter().flat_map(|(name, eps)| {
+        eps.iter().enumerate().map(move |(i, e)| EpisodeRow {
+            controller: name,
+            episode: i,
+            seed: e.seed,
+            r#return: e.ret,
+            success: u8::from(e.success),
+            tail_abs_theta: e.tail_abs_theta,
+            settling_step: e.settling_step,
+            chatter: e.chatter,
+            peak_torque: e.peak_torque,
+            rms_torque: e.rms_torque,
+        })
+    });
+    crate::metrics::csv_text(rows, true)
+}
+
+/// A row of the per-episode CSV.
+#[derive(Serialize)]
+struct EpisodeRow<'a> {
+    controller: &'a str,
+    episode: usize,
+    seed: u64,
+    r#return: f64,
+    success: u8,
+    tail_abs_theta: f64,
+    settling_step: Option<usize>,
+    chatter: f64,
+    peak_torque: f64,
+    rms_torque: f64,
 }
 
 /// A policy and the rig's baseline on the same episodes (the object `trainer eval --json`

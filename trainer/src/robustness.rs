@@ -232,21 +232,26 @@ impl RobustnessMap {
 
     /// The map as CSV.
     pub fn to_csv(&self) -> String {
-        let mut s = String::from(
-            "x,y,policy_success_rate,policy_mean_return,baseline_success_rate,baseline_mean_return\n",
-        );
-        for c in &self.cells {
-            s.push_str(&format!(
-                "{},{},{},{},{},{}\n",
-                c.x,
-                c.y,
-                c.policy.success_rate,
-                c.policy.mean_return,
-                c.baseline.success_rate,
-                c.baseline.mean_return
-            ));
+        #[derive(serde::Serialize)]
+        struct Row {
+            x: f64,
+            y: f64,
+            policy_success_rate: f64,
+            policy_mean_return: f64,
+            baseline_success_rate: f64,
+            baseline_mean_return: f64,
         }
-        s
+        crate::metrics::csv_text(
+            self.cells.iter().map(|c| Row {
+                x: c.x,
+                y: c.y,
+                policy_success_rate: c.policy.success_rate,
+                policy_mean_return: c.policy.mean_return,
+                baseline_success_rate: c.baseline.success_rate,
+                baseline_mean_return: c.baseline.mean_return,
+            }),
+            true,
+        )
     }
 
     /// Writes the heatmap PNG (four panels: success rate and mean return, policy and baseline,

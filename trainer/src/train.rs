@@ -10,7 +10,7 @@ use crate::metrics::{
     EPISODE_CSV_HEADER, EVAL_CSV_HEADER, EpisodeRecord, EvalRecord, SelectionWeights,
 };
 use crate::noise::{GaussianNoise, Noise, OuNoise};
-use crate::quality::{self, QualitySummary};
+use crate::quality::{self, EpisodeQuality, QualitySummary};
 use crate::replay::{Batch, ReplayBuffer};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, RngCore, SeedableRng};
@@ -574,32 +574,26 @@ impl Trainer {
         let episodes = self.config.final_eval_episodes;
         let rig = &self.eval_rig;
         let threads = quality::default_threads();
-        let mut csv = String::from(
-            "policy,episode,seed,return,success,tail_abs_theta,settling_step,chatter\n",
-        );
-        let mut eval_file =
-            |path: &Path, name: &str| -> Result<Option<QualitySummary>, TrainError> {
-                if !path.exists() || episodes == 0 {
-                    return Ok(None);
-                }
-                let actor = eval::load_policy_file(path)?;
-                let eps = quality::evaluate(rig, &actor, FINAL_EVAL_SEED, episodes, 0.0, threads)?;
-                for (i, e) in eps.iter().enumerate() {
-                    csv.push_str(&format!(
-                        "{name},{i},{},{},{},{},{},{}\n",
-                        e.seed,
-                        e.ret,
-                        u8::from(e.success),
-                        e.tail_abs_theta,
-                        e.settling_step.map_or(String::new(), |k| k.to_string()),
-                        e.chatter
-                    ));
-                }
-                Ok(Some(QualitySummary::of(&eps)))
-            };
-        let best_eval = eval_file(&self.run_dir.join(files::POLICY), files::POLICY)?;
-        let final_eval = eval_file(&final_path, files::POLICY_FINAL)?;
+        let eval_file = |path: &Path| -> Result<Option<Vec<EpisodeQuality>>, TrainError> {
+            if !path.exists() || episodes == 0 {
+                return Ok(None);
+            }
+            let actor = eval::load_policy_file(path)?;
+            quality::evaluate(rig, &actor, FINAL_EVAL_SEED, episodes, 0.0, threads).map(Some)
+        };
+        let best_eps = eval_file(&self.run_dir.join(files::POLICY))?;
+        let final_eps = eval_file(&final_path)?;
+        let mut groups: Vec<(&str, &[EpisodeQuality])> = Vec::new();
+        if let Some(e) = &best_eps {
+            groups.push((files::POLICY, e));
+        }
+        if let Some(e) = &final_eps {
+            groups.push((files::POLICY_FINAL, e));
+        }
+        let csv = quality::episode_rows_csv(&groups);
         write_file(&self.run_dir.join(files::FINAL_EVAL), csv.as_bytes())?;
+        let best_eval = best_eps.as_deref().map(QualitySummary::of);
+        let final_eval = final_eps.as_deref().map(QualitySummary::of);
         let outcome = RunOutcome {
             run_dir: self.run_dir.clone(),
             finished: true,
