@@ -16,6 +16,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sim::{Environment, Rig, RigPlant};
+use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -384,169 +385,26 @@ impl Trainer {
         elapsed_before: f64,
     ) -> Result<bool, TrainError> {
         let cfg = self.config.clone();
-        let od = self.env.observation_dim();
-        let ad = self.env.action_dim();
-        let (low, high) = (
-            self.env.action_low().to_vec(),
-            self.env.action_high().to_vec(),
-        );
-        let mut obs = vec![0.0f32; od];
-        let mut next_obs = vec![0.0f32; od];
-        let mut action = vec![0.0f32; ad];
-        let mut noise_buf = vec![0.0f64; ad];
+        let mut files = LoopFiles {
+            metrics: open_append(&self.run_dir.join(files::METRICS))?,
+            eval: open_append(&self.run_dir.join(files::EVAL))?,
+        };
+        let mut buf = StepBuffers::new(self.env.observation_dim(), self.env.action_dim());
         let mut next_checkpoint = next_multiple(self.step, cfg.checkpoint_every);
-        let mut metrics_file = open_append(&self.run_dir.join(files::METRICS))?;
-        let mut eval_file = open_append(&self.run_dir.join(files::EVAL))?;
         let mut recent = self.episodes.last().map(|e| e.episodic_return);
         while self.step < cfg.total_steps {
             // One episode (checkpoints are only taken between episodes).
-            let ep_start = Instant::now();
-            let ep_start_step = self.step;
-            let seed = self.rng.next_u64();
-            self.env.reset(seed, &mut obs);
-            if cfg.upright_start_prob > 0.0 && self.rng.random_bool(cfg.upright_start_prob) {
-                let a = cfg.upright_start_angle;
-                let th = self.rng.random_range(-a..=a);
-                let w = self.rng.random_range(-1.0..=1.0);
-                self.env.set_state(nalgebra::Vector2::new(th, w));
-                obs.copy_from_slice(&self.env.observation());
-            }
-            self.noise.reset();
-            let mut ep_return = 0.0;
-            // Sums of critic loss, actor loss, mean Q; gradient steps; actor steps.
-            let mut sums = (0.0f64, 0.0f64, 0.0f64, 0u64, 0u64);
-            let mut prev_action: Option<f32> = None;
-            loop {
-                if self.step < cfg.learning_starts {
-                    for (a, (&l, &h)) in action.iter_mut().zip(low.iter().zip(&high)) {
-                        *a = self.rng.random_range(l..=h);
-                    }
-                } else {
-                    let mu = self.agent.act(&obs)?;
-                    self.noise.sample(&mut self.rng, &mut noise_buf);
-                    for k in 0..ad {
-                        action[k] = (mu[k] + noise_buf[k] as f32).clamp(low[k], high[k]);
-                    }
-                }
-                if let Some(prev) = prev_action {
-                    if cfg.train_hold_prob > 0.0 && self.rng.random_bool(cfg.train_hold_prob) {
-                        action[0] = prev;
-                    }
-                }
-                let res = self.env.step(&action, &mut next_obs);
-                ep_return += res.reward;
-                let r = shaped_reward(&cfg, res.reward, &obs, action[0], prev_action);
-                prev_action = Some(action[0]);
-                self.replay
-                    .push(&obs, &action, r as f32, res.terminated, &next_obs);
-                if cfg.mirror_augmentation {
-                    let (mo, mn) = (mirror(&obs), mirror(&next_obs));
-                    self.replay
-                        .push(&mo, &[-action[0]], r as f32, res.terminated, &mn);
-                }
-                std::mem::swap(&mut obs, &mut next_obs);
-                self.step += 1;
-                if self.step > cfg.learning_starts && self.replay.len() >= cfg.batch_size {
-                    for _ in 0..cfg.updates_per_step {
-                        self.replay
-                            .sample(&mut self.rng, cfg.batch_size, &mut self.batch);
-                        let s: UpdateStats = self.agent.update(&self.batch)?;
-                        self.updates += 1;
-                        sums.0 += f64::from(s.critic_loss);
-                        if s.actor_loss.is_finite() {
-                            sums.1 += f64::from(s.actor_loss);
-                            sums.4 += 1;
-                        }
-                        sums.2 += f64::from(s.mean_q);
-                        sums.3 += 1;
-                    }
-                }
-                if cfg.eval_every > 0 && self.step % cfg.eval_every == 0 {
-                    let exported = export_actor(&self.agent)?;
-                    let (report, held) = self.evaluate_exported(&exported, cfg.eval_episodes)?;
-                    let rec = EvalRecord {
-                        step: self.step,
-                        mean_return: report.mean_return,
-                        std_return: report.stderr_return * (report.episodes as f64).sqrt(),
-                        success_rate: report.success_rate,
-                        hold_success_rate: held.map_or(f64::NAN, |h| h.success_rate),
-                        steady_state_abs_theta: report.steady_state_abs_theta.unwrap_or(f64::NAN),
-                        chatter: report.chatter,
-                        episodes: cfg.eval_episodes,
-                    };
-                    append(
-                        &mut eval_file,
-                        &self.run_dir.join(files::EVAL),
-                        &rec.csv_line(),
-                    )?;
-                    self.evals.push(rec);
-                    let score = rec.selection_score(&SelectionWeights {
-                        hold: cfg.select_hold_weight,
-                        steady_state: cfg.select_steady_state_weight,
-                        chatter: cfg.select_chatter_weight,
-                    });
-                    if self.best_eval.is_none_or(|b| score > b) {
-                        self.best_eval = Some(score);
-                        write_atomic(&self.run_dir.join(files::POLICY), &exported)?;
-                    }
-                }
-                if self.step % 100 == 0 {
-                    bar.set_position(self.step);
-                }
-                if res.terminated || res.truncated || self.step >= cfg.total_steps {
-                    break;
-                }
-            }
-            let n = sums.3.max(1) as f64;
-            let nan_if_none = |x: f64| {
-                if sums.3 == 0 {
-                    f32::NAN
-                } else {
-                    (x / n) as f32
-                }
-            };
-            let rec = EpisodeRecord {
-                step: self.step,
-                episode: self.episode,
-                episodic_return: ep_return,
-                critic_loss: nan_if_none(sums.0),
-                actor_loss: if sums.4 == 0 {
-                    f32::NAN
-                } else {
-                    (sums.1 / sums.4 as f64) as f32
-                },
-                mean_q: nan_if_none(sums.2),
-                steps_per_sec: (self.step - ep_start_step) as f64
-                    / ep_start.elapsed().as_secs_f64().max(1e-9),
-            };
-            append(
-                &mut metrics_file,
-                &self.run_dir.join(files::METRICS),
-                &rec.csv_line(),
-            )?;
-            self.episodes.push(rec);
-            self.episode += 1;
-            recent = Some(match recent {
-                Some(r) => 0.9 * r + 0.1 * ep_return,
-                None => ep_return,
-            });
-            bar.set_message(format!(
-                "episode {} | recent return {:.0} | last eval {}",
-                self.episode,
-                recent.unwrap_or(f64::NAN),
-                self.evals.last().map_or("-".to_string(), |e| format!(
-                    "{:.0}, {:.0} % upright",
-                    e.mean_return,
-                    100.0 * e.success_rate
-                ))
-            ));
+            let rec = self.run_training_episode(&cfg, &mut buf, &mut files, bar)?;
+            self.record_episode(rec, &mut files)?;
+            recent =
+                Some(recent.map_or(rec.episodic_return, |r| 0.9 * r + 0.1 * rec.episodic_return));
+            bar.set_message(self.progress_message(recent));
             let stop =
                 opts.stop_after.is_some_and(|s| self.step >= s) && self.step < cfg.total_steps;
-            if cfg.checkpoint_every > 0
+            let due = cfg.checkpoint_every > 0
                 && self.step >= next_checkpoint
-                && self.step < cfg.total_steps
-                || stop
-            {
+                && self.step < cfg.total_steps;
+            if due || stop {
                 self.elapsed_secs = elapsed_before + started.elapsed().as_secs_f64();
                 self.save_checkpoint()?;
                 next_checkpoint = next_multiple(self.step, cfg.checkpoint_every);
@@ -556,6 +414,172 @@ impl Trainer {
             }
         }
         Ok(false)
+    }
+
+    /// Resets the plant for a new training episode (seeded from the run's generator; with
+    /// `upright_start_prob`, sometimes near upright) and the exploration noise.
+    fn start_episode(&mut self, cfg: &TrainConfig, obs: &mut [f32]) {
+        let seed = self.rng.next_u64();
+        self.env.reset(seed, obs);
+        if cfg.upright_start_prob > 0.0 && self.rng.random_bool(cfg.upright_start_prob) {
+            let a = cfg.upright_start_angle;
+            let th = self.rng.random_range(-a..=a);
+            let w = self.rng.random_range(-1.0..=1.0);
+            self.env.set_state(nalgebra::Vector2::new(th, w));
+            obs.copy_from_slice(&self.env.observation());
+        }
+        self.noise.reset();
+    }
+
+    /// The exploratory action: uniform before `learning_starts`, then actor + noise, clamped;
+    /// with `train_hold_prob`, sometimes the previous command again (simulated link loss).
+    fn explore(
+        &mut self,
+        cfg: &TrainConfig,
+        buf: &mut StepBuffers,
+        prev: Option<f32>,
+    ) -> Result<(), TrainError> {
+        let (low, high) = (self.env.action_low(), self.env.action_high());
+        if self.step < cfg.learning_starts {
+            for (a, (&l, &h)) in buf.action.iter_mut().zip(low.iter().zip(high)) {
+                *a = self.rng.random_range(l..=h);
+            }
+        } else {
+            let (low, high) = (low.to_vec(), high.to_vec());
+            let mu = self.agent.act(&buf.obs)?;
+            self.noise.sample(&mut self.rng, &mut buf.noise);
+            for k in 0..buf.action.len() {
+                buf.action[k] = (mu[k] + buf.noise[k] as f32).clamp(low[k], high[k]);
+            }
+        }
+        if let Some(prev) = prev
+            && cfg.train_hold_prob > 0.0
+            && self.rng.random_bool(cfg.train_hold_prob)
+        {
+            buf.action[0] = prev;
+        }
+        Ok(())
+    }
+
+    /// `updates_per_step` gradient steps on minibatches from the replay buffer.
+    fn learn(&mut self, cfg: &TrainConfig, sums: &mut LossSums) -> Result<(), TrainError> {
+        for _ in 0..cfg.updates_per_step {
+            self.replay
+                .sample(&mut self.rng, cfg.batch_size, &mut self.batch);
+            let s: UpdateStats = self.agent.update(&self.batch)?;
+            self.updates += 1;
+            sums.add(&s);
+        }
+        Ok(())
+    }
+
+    /// A periodic evaluation of the current actor (exported, through `policy-runtime`): the
+    /// record goes to `eval.csv`, and a new best becomes `policy.postcard`.
+    fn periodic_eval(&mut self, cfg: &TrainConfig, file: &mut File) -> Result<(), TrainError> {
+        let exported = export_actor(&self.agent)?;
+        let (report, held) = self.evaluate_exported(&exported, cfg.eval_episodes)?;
+        let rec = EvalRecord {
+            step: self.step,
+            mean_return: report.mean_return,
+            std_return: report.stderr_return * (report.episodes as f64).sqrt(),
+            success_rate: report.success_rate,
+            hold_success_rate: held.map_or(f64::NAN, |h| h.success_rate),
+            steady_state_abs_theta: report.steady_state_abs_theta.unwrap_or(f64::NAN),
+            chatter: report.chatter,
+            episodes: cfg.eval_episodes,
+        };
+        append(file, &self.run_dir.join(files::EVAL), &rec.csv_line())?;
+        self.evals.push(rec);
+        let score = rec.selection_score(&SelectionWeights {
+            hold: cfg.select_hold_weight,
+            steady_state: cfg.select_steady_state_weight,
+            chatter: cfg.select_chatter_weight,
+        });
+        if self.best_eval.is_none_or(|b| score > b) {
+            self.best_eval = Some(score);
+            write_atomic(&self.run_dir.join(files::POLICY), &exported)?;
+        }
+        Ok(())
+    }
+
+    /// One training episode: act, store (and mirror), learn, evaluate when due.
+    fn run_training_episode(
+        &mut self,
+        cfg: &TrainConfig,
+        buf: &mut StepBuffers,
+        files: &mut LoopFiles,
+        bar: &ProgressBar,
+    ) -> Result<EpisodeRecord, TrainError> {
+        let ep_start = Instant::now();
+        let ep_start_step = self.step;
+        self.start_episode(cfg, &mut buf.obs);
+        let mut ep_return = 0.0;
+        let mut sums = LossSums::default();
+        let mut prev_action: Option<f32> = None;
+        loop {
+            self.explore(cfg, buf, prev_action)?;
+            let res = self.env.step(&buf.action, &mut buf.next_obs);
+            ep_return += res.reward;
+            let a = buf.action[0];
+            let r = shaped_reward(cfg, res.reward, &buf.obs, a, prev_action) as f32;
+            prev_action = Some(a);
+            self.replay
+                .push(&buf.obs, &buf.action, r, res.terminated, &buf.next_obs);
+            if cfg.mirror_augmentation {
+                let (mo, mn) = (mirror(&buf.obs), mirror(&buf.next_obs));
+                self.replay.push(&mo, &[-a], r, res.terminated, &mn);
+            }
+            std::mem::swap(&mut buf.obs, &mut buf.next_obs);
+            self.step += 1;
+            if self.step > cfg.learning_starts && self.replay.len() >= cfg.batch_size {
+                self.learn(cfg, &mut sums)?;
+            }
+            if cfg.eval_every > 0 && self.step % cfg.eval_every == 0 {
+                self.periodic_eval(cfg, &mut files.eval)?;
+            }
+            if self.step % 100 == 0 {
+                bar.set_position(self.step);
+            }
+            if res.terminated || res.truncated || self.step >= cfg.total_steps {
+                break;
+            }
+        }
+        Ok(sums.record(
+            self.step,
+            self.episode,
+            ep_return,
+            (self.step - ep_start_step) as f64 / ep_start.elapsed().as_secs_f64().max(1e-9),
+        ))
+    }
+
+    /// Appends an episode to `metrics.csv` and the run's records.
+    fn record_episode(
+        &mut self,
+        rec: EpisodeRecord,
+        files: &mut LoopFiles,
+    ) -> Result<(), TrainError> {
+        append(
+            &mut files.metrics,
+            &self.run_dir.join(files::METRICS),
+            &rec.csv_line(),
+        )?;
+        self.episodes.push(rec);
+        self.episode += 1;
+        Ok(())
+    }
+
+    /// The progress bar's message.
+    fn progress_message(&self, recent: Option<f64>) -> String {
+        format!(
+            "episode {} | recent return {:.0} | last eval {}",
+            self.episode,
+            recent.unwrap_or(f64::NAN),
+            self.evals.last().map_or("-".to_string(), |e| format!(
+                "{:.0}, {:.0} % upright",
+                e.mean_return,
+                100.0 * e.success_rate
+            ))
+        )
     }
 
     fn finish(&mut self, steps_per_sec: f64) -> Result<RunOutcome, TrainError> {
@@ -610,6 +634,73 @@ impl Trainer {
             outcome.summary().as_bytes(),
         )?;
         Ok(outcome)
+    }
+}
+
+/// The open CSV files of a running loop.
+struct LoopFiles {
+    metrics: File,
+    eval: File,
+}
+
+/// Per-step buffers, allocated once per run.
+struct StepBuffers {
+    obs: Vec<f32>,
+    next_obs: Vec<f32>,
+    action: Vec<f32>,
+    noise: Vec<f64>,
+}
+
+impl StepBuffers {
+    fn new(obs_dim: usize, act_dim: usize) -> Self {
+        Self {
+            obs: vec![0.0; obs_dim],
+            next_obs: vec![0.0; obs_dim],
+            action: vec![0.0; act_dim],
+            noise: vec![0.0; act_dim],
+        }
+    }
+}
+
+/// Sums over an episode's gradient steps (the actor loss only over steps that updated it).
+#[derive(Default)]
+struct LossSums {
+    critic: f64,
+    actor: f64,
+    q: f64,
+    steps: u64,
+    actor_steps: u64,
+}
+
+impl LossSums {
+    fn add(&mut self, s: &UpdateStats) {
+        self.critic += f64::from(s.critic_loss);
+        if s.actor_loss.is_finite() {
+            self.actor += f64::from(s.actor_loss);
+            self.actor_steps += 1;
+        }
+        self.q += f64::from(s.mean_q);
+        self.steps += 1;
+    }
+
+    /// The episode's record: means, NaN where there was no gradient step.
+    fn record(&self, step: u64, episode: u64, ret: f64, steps_per_sec: f64) -> EpisodeRecord {
+        let mean = |x: f64, n: u64| {
+            if n == 0 {
+                f32::NAN
+            } else {
+                (x / n as f64) as f32
+            }
+        };
+        EpisodeRecord {
+            step,
+            episode,
+            episodic_return: ret,
+            critic_loss: mean(self.critic, self.steps),
+            actor_loss: mean(self.actor, self.actor_steps),
+            mean_q: mean(self.q, self.steps),
+            steps_per_sec,
+        }
     }
 }
 
