@@ -9,14 +9,15 @@ use std::time::Duration;
 
 use crate::bench;
 use crate::firmware::{self, FirmwareConfig};
-use crate::host_policy::{host_return, load_host_policy};
+use crate::host_policy::{HostPolicy, host_return, load_host_policy};
 use crate::link::Faults;
 use crate::plant::{Plant, build_rig, control_period_us};
 use crate::policy_file;
 use crate::report::{self, Spread};
-use crate::session::{Session, SessionConfig};
+use crate::session::{Episode, Session, SessionConfig};
 use crate::transport::{DEFAULT_BAUD, SerialSettings};
 use policy_runtime::Shape;
+use sim::RigPlant;
 
 /// Hardware-in-the-loop host: builds the firmware, runs it in QEMU (or talks to a real board on a
 /// serial port) against the simulated plant.
@@ -243,29 +244,16 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
     let bytes = std::fs::read(&policy).with_context(|| format!("reading {}", policy.display()))?;
     let (dims, mut host) =
         load_host_policy(&bytes).with_context(|| policy.display().to_string())?;
-    let faults = Faults {
-        drop_frames: a.drop_frames,
-        corrupt_bytes: a.corrupt_bytes,
-        cut_after: a.cut_after,
-    };
-    faults.validate()?;
-    let serial = a.serial.map(|path| SerialSettings { path, baud: a.baud });
+    let config = session_config(&a)?;
+    let serial = a
+        .serial
+        .clone()
+        .map(|path| SerialSettings { path, baud: a.baud });
     if let Some(s) = &serial {
         s.validate()?;
     }
     let (rig, mut plant) = build_rig(&a.rig)?;
     check_policy_fits(&policy, dims, &plant)?;
-    let config = SessionConfig {
-        faults,
-        seed: a.seed,
-        realtime: a.realtime,
-        hold_on_loss: a.hold_on_loss,
-        qemu_limit: Duration::from_secs(
-            a.timeout
-                .unwrap_or_else(|| 600 + (a.episodes as u64).saturating_mul(a.steps as u64) / 10),
-        ),
-        ..SessionConfig::default()
-    };
     let mut session = match &serial {
         // The board was flashed already: only the expected hash is needed.
         Some(s) => Session::open_serial(s, hil_protocol::policy_hash(&bytes), config)?,
@@ -276,6 +264,44 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
             Session::start(&firmware::build(&fw)?, config)?
         }
     };
+    print_board(&session);
+    println!("rig: {} ({})", rig.name, rig.description);
+    let episodes = run_episodes(&a, &mut session, &mut plant, host.as_mut())?;
+    let summary = session.shutdown()?;
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    report::write_csv(&a.out.join("trajectory.csv"), &episodes)?;
+    report::write_png(&a.out.join("trajectory.png"), &episodes)?;
+    print_summary(&episodes, &summary);
+    println!(
+        "wrote {} and {}",
+        a.out.join("trajectory.csv").display(),
+        a.out.join("trajectory.png").display()
+    );
+    Ok(())
+}
+
+/// The session settings of `hil run` (fault injection validated).
+fn session_config(a: &RunArgs) -> anyhow::Result<SessionConfig> {
+    let faults = Faults {
+        drop_frames: a.drop_frames,
+        corrupt_bytes: a.corrupt_bytes,
+        cut_after: a.cut_after,
+    };
+    faults.validate()?;
+    let limit = a
+        .timeout
+        .unwrap_or_else(|| 600 + (a.episodes as u64).saturating_mul(a.steps as u64) / 10);
+    Ok(SessionConfig {
+        faults,
+        seed: a.seed,
+        realtime: a.realtime,
+        hold_on_loss: a.hold_on_loss,
+        qemu_limit: Duration::from_secs(limit),
+        ..SessionConfig::default()
+    })
+}
+
+fn print_board(session: &Session) {
     let h = *session.hello();
     println!(
         "board: policy {}-{}-{}-{} hash {:016x}, period {} us, watchdog {} us, inference stack {} B ({})",
@@ -289,27 +315,36 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
         h.inference_stack,
         session.board().describe()
     );
-    println!("rig: {} ({})", rig.name, rig.description);
+}
+
+/// Runs the episodes, printing one line each (and the host runtime's return on the same
+/// plant and seed, when the host can run the policy).
+fn run_episodes(
+    a: &RunArgs,
+    session: &mut Session,
+    plant: &mut RigPlant,
+    mut host: Option<&mut HostPolicy>,
+) -> anyhow::Result<Vec<Episode>> {
     let mut ref_plant = plant.clone();
-    let mut episodes = Vec::with_capacity(a.episodes);
+    let mut episodes = Vec::new();
     println!(
         "episode  seed   return(board)  return(host)  final|θ|  watchdog  mismatches  lost steps"
     );
     for i in 0..a.episodes {
         let seed = a.seed.wrapping_add(i as u64);
         let reference = host
-            .as_mut()
+            .as_deref_mut()
             .map(|p| p as &mut dyn FnMut(&[f32]) -> Vec<f32>);
-        let ep = session.run_episode(&mut plant, seed, a.steps, reference)?;
-        let host_ret = host
-            .as_mut()
-            .map(|p| {
+        let ep = session.run_episode(plant, seed, a.steps, reference)?;
+        let host_ret = host.as_deref_mut().map_or_else(
+            || format!("{:>12}", "-"),
+            |p| {
                 format!(
                     "{:>12.3}",
                     host_return(&mut ref_plant, seed, ep.rows.len(), p)
                 )
-            })
-            .unwrap_or_else(|| format!("{:>12}", "-"));
+            },
+        );
         println!(
             "{i:>7} {seed:>5} {:>14.3}  {host_ret}  {:>8.3}  {:>8}  {:>10}  {:>10}",
             ep.ret,
@@ -319,33 +354,37 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
             ep.lost_steps
         );
         if let Some(c) = &ep.cut {
-            match &c.event {
-                Some(w) => println!(
-                    "        link cut at {:.2} s: board commanded {:?} after {} us of board time ({:.1} ms host wall)",
-                    c.at,
-                    w.values.as_slice(),
-                    w.elapsed_us,
-                    c.host_wall.map_or(f64::NAN, |d| d.as_secs_f64() * 1e3)
-                ),
-                None => println!(
-                    "        link cut at {:.2} s: NO watchdog report from the board",
-                    c.at
-                ),
-            }
+            print_cut(c);
         }
         episodes.push(ep);
     }
-    let summary = session.shutdown()?;
-    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    report::write_csv(&a.out.join("trajectory.csv"), &episodes)?;
-    report::write_png(&a.out.join("trajectory.png"), &episodes)?;
-    if let Some(l) = Spread::of(&report::latencies(&episodes)) {
+    Ok(episodes)
+}
+
+fn print_cut(c: &crate::session::CutReport) {
+    match &c.event {
+        Some(w) => println!(
+            "        link cut at {:.2} s: board commanded {:?} after {} us of board time ({:.1} ms host wall)",
+            c.at,
+            w.values.as_slice(),
+            w.elapsed_us,
+            c.host_wall.map_or(f64::NAN, |d| d.as_secs_f64() * 1e3)
+        ),
+        None => println!(
+            "        link cut at {:.2} s: NO watchdog report from the board",
+            c.at
+        ),
+    }
+}
+
+fn print_summary(episodes: &[Episode], summary: &crate::session::Summary) {
+    if let Some(l) = Spread::of(&report::latencies(episodes)) {
         println!(
             "round-trip latency: median {:.0} us, p99 {:.0} us, max {:.0} us",
             l.median, l.p99, l.max
         );
     }
-    if let Some(n) = Spread::of(&report::instructions(&episodes)) {
+    if let Some(n) = Spread::of(&report::instructions(episodes)) {
         println!(
             "on-board instructions per inference: median {:.0}, max {:.0}",
             n.median, n.max
@@ -367,12 +406,6 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
         summary.board_watchdog_events,
         episodes.iter().map(|e| e.mismatches).sum::<u32>()
     );
-    println!(
-        "wrote {} and {}",
-        a.out.join("trajectory.csv").display(),
-        a.out.join("trajectory.png").display()
-    );
-    Ok(())
 }
 
 fn run_bench(
