@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use hil_protocol::{BoardMsg, values_crc};
 
-use super::{CutReport, Episode, Reference, Reply, Row, Session};
+use super::{ActionFn, CutReport, Episode, Reference, Reply, Row, Session};
 use crate::HilError;
 use crate::plant::Plant;
 
@@ -162,7 +162,7 @@ fn check_reply(
     ep: &mut Episode,
     reply: &Reply,
     obs: &[f32],
-    reference: Option<&mut (dyn FnMut(&[f32]) -> Vec<f32> + '_)>,
+    reference: Option<&mut ActionFn<'_>>,
 ) {
     let a = &reply.action;
     if a.obs_crc != values_crc(obs) {

@@ -93,6 +93,9 @@ impl Default for SessionConfig {
 /// command (the same policy run through `policy-runtime` on the host).
 pub type Reference<'a> = &'a mut dyn FnMut(&[f32]) -> Vec<f32>;
 
+/// The host reference as a trait object with its own lifetime.
+type ActionFn<'a> = dyn FnMut(&[f32]) -> Vec<f32> + 'a;
+
 /// The board's answer to one observation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
