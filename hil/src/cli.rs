@@ -118,7 +118,8 @@ struct RunArgs {
     /// step of the run, so a long soak is not cut short while a hung QEMU is still stopped).
     #[arg(long, value_name = "SECONDS")]
     timeout: Option<u64>,
-    /// Output folder for trajectory.csv and trajectory.png.
+    /// Output folder for trajectory.csv, trajectory.png, latency.png and (with faults)
+    /// faults.png.
     #[arg(long, default_value = "runs/hil")]
     out: PathBuf,
 }
@@ -271,22 +272,29 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     report::write_csv(&a.out.join("trajectory.csv"), &episodes)?;
     report::write_png(&a.out.join("trajectory.png"), &episodes)?;
+    report::write_latency_png(&a.out.join("latency.png"), &episodes)?;
+    let mut written = vec!["trajectory.csv", "trajectory.png", "latency.png"];
+    let f = &config_faults(&a);
+    if f.drop_frames > 0.0 || f.corrupt_bytes > 0.0 || f.cut_after.is_some() || a.hold_on_loss {
+        report::write_faults_png(&a.out.join("faults.png"), &episodes)?;
+        written.push("faults.png");
+    }
     print_summary(&episodes, &summary);
-    println!(
-        "wrote {} and {}",
-        a.out.join("trajectory.csv").display(),
-        a.out.join("trajectory.png").display()
-    );
+    println!("wrote {} in {}", written.join(", "), a.out.display());
     Ok(())
 }
 
 /// The session settings of `hil run` (fault injection validated).
-fn session_config(a: &RunArgs) -> anyhow::Result<SessionConfig> {
-    let faults = Faults {
+fn config_faults(a: &RunArgs) -> Faults {
+    Faults {
         drop_frames: a.drop_frames,
         corrupt_bytes: a.corrupt_bytes,
         cut_after: a.cut_after,
-    };
+    }
+}
+
+fn session_config(a: &RunArgs) -> anyhow::Result<SessionConfig> {
+    let faults = config_faults(a);
     faults.validate()?;
     let limit = a
         .timeout

@@ -115,34 +115,77 @@ struct TrajectoryRow {
     status: String,
 }
 
-/// Draws θ, θ̇ and the torque over time, one line per episode (three stacked panels, no text:
-/// the workspace's plotters has no fonts). Panel ranges: θ ∈ [-π, π], θ̇ ∈ [-8, 8],
-/// torque ∈ [-2, 2]; the grey line is zero.
-pub fn write_png(path: &Path, episodes: &[Episode]) -> Result<(), HilError> {
-    let err = |m: String| HilError::Report {
+/// Font family of the plots: an embedded open font (Ubuntu Light), so text renders the same on
+/// every machine without system fonts.
+const FONT: &str = "sans-serif";
+
+fn register_font() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // The embedded font always parses; were it not to, the drawing error is reported.
+        let _ = plotters::style::register_font(
+            FONT,
+            FontStyle::Normal,
+            epaint_default_fonts::UBUNTU_LIGHT,
+        );
+    });
+}
+
+fn report_err(path: &Path) -> impl Fn(String) -> HilError + '_ {
+    move |m| HilError::Report {
         path: path.to_path_buf(),
         message: m,
-    };
-    let t_max = episodes
+    }
+}
+
+/// Episodes drawn in the trajectory and timeline plots (the first ones of the run).
+pub const PLOTTED_EPISODES: usize = 10;
+
+/// Draws θ, θ̇ and the commanded torque against plant time, one coloured line per episode
+/// (the first [`PLOTTED_EPISODES`]), in three titled panels with units and a legend.
+pub fn write_png(path: &Path, episodes: &[Episode]) -> Result<(), HilError> {
+    register_font();
+    let err = report_err(path);
+    let shown = &episodes[..episodes.len().min(PLOTTED_EPISODES)];
+    let t_max = shown
         .iter()
         .flat_map(|e| e.rows.last().map(|r| r.t))
         .fold(0.05, f64::max);
-    let root = BitMapBackend::new(path, (900, 720)).into_drawing_area();
+    let root = BitMapBackend::new(path, (1000, 860)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+    let title = format!(
+        "HIL run: board-controlled pendulum ({} of {} episodes)",
+        shown.len(),
+        episodes.len()
+    );
+    let root = root
+        .titled(&title, (FONT, 20))
+        .map_err(|e| err(e.to_string()))?;
     let panels = root.split_evenly((3, 1));
-    let ranges = [std::f64::consts::PI, 8.0, 2.0];
-    for (k, (panel, y)) in panels.iter().zip(ranges).enumerate() {
+    let max_torque = shown
+        .iter()
+        .flat_map(|e| e.rows.iter().map(|r| f64::from(r.action).abs()))
+        .fold(0.5, f64::max);
+    let specs = [
+        ("angle θ [rad] (0 = upright)", std::f64::consts::PI),
+        ("angular velocity dθ/dt [rad/s]", 8.0),
+        ("commanded torque [N·m]", 1.1 * max_torque),
+    ];
+    for (k, (panel, (label, y))) in panels.iter().zip(specs).enumerate() {
         let mut chart = ChartBuilder::on(panel)
             .margin(8)
+            .x_label_area_size(32)
+            .y_label_area_size(56)
             .build_cartesian_2d(0.0..t_max, -y..y)
             .map_err(|e| err(e.to_string()))?;
         chart
-            .draw_series(LineSeries::new(
-                [(0.0, 0.0), (t_max, 0.0)],
-                RGBColor(180, 180, 180),
-            ))
+            .configure_mesh()
+            .x_desc("plant time [s]")
+            .y_desc(label)
+            .label_style((FONT, 13))
+            .draw()
             .map_err(|e| err(e.to_string()))?;
-        for (i, e) in episodes.iter().enumerate() {
+        for (i, e) in shown.iter().enumerate() {
             let color = Palette99::pick(i).to_rgba();
             let points = e.rows.iter().map(|r| {
                 let v = match k {
@@ -152,11 +195,180 @@ pub fn write_png(path: &Path, episodes: &[Episode]) -> Result<(), HilError> {
                 };
                 (r.t, v)
             });
-            chart
+            let series = chart
                 .draw_series(LineSeries::new(points, color))
+                .map_err(|e| err(e.to_string()))?;
+            if k == 0 {
+                series
+                    .label(format!("episode {i} (seed {})", e.seed))
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color));
+            }
+        }
+        if k == 0 && !shown.is_empty() {
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .label_font((FONT, 12))
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .draw()
                 .map_err(|e| err(e.to_string()))?;
         }
     }
+    root.present().map_err(|e| err(e.to_string()))
+}
+
+/// Histogram of the round-trip latencies of every answered step (log-spaced bins), with the
+/// median and 99th percentile marked.
+pub fn write_latency_png(path: &Path, episodes: &[Episode]) -> Result<(), HilError> {
+    register_font();
+    let err = report_err(path);
+    let lat = latencies(episodes);
+    let spread = Spread::of(&lat);
+    let root = BitMapBackend::new(path, (900, 480)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+    let lo = lat.iter().copied().fold(f64::INFINITY, f64::min).max(1.0);
+    let hi = lat.iter().copied().fold(0.0, f64::max).max(lo * 2.0);
+    let bins = 40usize;
+    let (l0, l1) = (lo.log10(), hi.log10() + 1e-9);
+    let mut counts = vec![0u32; bins];
+    for &v in &lat {
+        let b = ((v.max(lo).log10() - l0) / (l1 - l0) * bins as f64) as usize;
+        counts[b.min(bins - 1)] += 1;
+    }
+    let top = f64::from(counts.iter().copied().max().unwrap_or(1).max(1));
+    let caption = match spread {
+        Some(s) => format!(
+            "link round trip: {} steps, median {:.0} µs, p99 {:.0} µs, max {:.0} µs",
+            lat.len(),
+            s.median,
+            s.p99,
+            s.max
+        ),
+        None => "link round trip: no answered step".to_string(),
+    };
+    let mut chart = ChartBuilder::on(&root)
+        .caption(caption, (FONT, 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d((lo..hi).log_scale(), 0.0..top * 1.05)
+        .map_err(|e| err(e.to_string()))?;
+    chart
+        .configure_mesh()
+        .x_desc("round-trip latency [µs] (log scale; green: median, red: 99th percentile)")
+        .y_desc("steps")
+        .label_style((FONT, 13))
+        .draw()
+        .map_err(|e| err(e.to_string()))?;
+    let edge = |b: usize| 10f64.powf(l0 + (l1 - l0) * b as f64 / bins as f64);
+    chart
+        .draw_series(counts.iter().enumerate().map(|(b, &c)| {
+            Rectangle::new(
+                [(edge(b), 0.0), (edge(b + 1), f64::from(c))],
+                BLUE.mix(0.6).filled(),
+            )
+        }))
+        .map_err(|e| err(e.to_string()))?;
+    if let Some(s) = spread {
+        for (v, c) in [(s.median, GREEN), (s.p99, RED)] {
+            chart
+                .draw_series(LineSeries::new(
+                    [(v, 0.0), (v, top * 1.05)],
+                    c.stroke_width(2),
+                ))
+                .map_err(|e| err(e.to_string()))?;
+        }
+    }
+    root.present().map_err(|e| err(e.to_string()))
+}
+
+/// With faults injected: a timeline over the first [`PLOTTED_EPISODES`] episodes (steps in a
+/// row) of the commanded torque, with every lost step (red), retransmitted step (orange) and
+/// link cut (black line) marked.
+pub fn write_faults_png(path: &Path, episodes: &[Episode]) -> Result<(), HilError> {
+    register_font();
+    let err = report_err(path);
+    let shown = &episodes[..episodes.len().min(PLOTTED_EPISODES)];
+    let total: usize = shown.iter().map(|e| e.rows.len()).sum::<usize>().max(1);
+    let root = BitMapBackend::new(path, (1100, 420)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+    let (mut lost, mut retried, mut cuts, mut torque) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut k = 0usize;
+    for e in shown {
+        for r in &e.rows {
+            let u = f64::from(r.action);
+            torque.push((k as f64, u));
+            match r.attempts {
+                0 => lost.push((k as f64, u)),
+                1 => {}
+                _ => retried.push((k as f64, u)),
+            }
+            k += 1;
+        }
+        if e.cut.is_some() {
+            cuts.push(k as f64);
+        }
+    }
+    let u_max = torque.iter().map(|p| p.1.abs()).fold(0.5, f64::max) * 1.1;
+    let caption = format!(
+        "faults: {} lost, {} retransmitted, {} link cuts in {} steps ({} episodes; black lines: cuts)",
+        lost.len(),
+        retried.len(),
+        cuts.len(),
+        total,
+        shown.len()
+    );
+    let mut chart = ChartBuilder::on(&root)
+        .caption(caption, (FONT, 16))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0.0..total as f64, -u_max..u_max)
+        .map_err(|e| err(e.to_string()))?;
+    chart
+        .configure_mesh()
+        .x_desc("control step (episodes in a row)")
+        .y_desc("commanded torque [N·m]")
+        .label_style((FONT, 13))
+        .draw()
+        .map_err(|e| err(e.to_string()))?;
+    chart
+        .draw_series(LineSeries::new(torque, BLUE.mix(0.7)))
+        .map_err(|e| err(e.to_string()))?
+        .label("torque")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLUE));
+    chart
+        .draw_series(lost.iter().map(|&p| Circle::new(p, 3, RED.filled())))
+        .map_err(|e| err(e.to_string()))?
+        .label("lost step (previous command held)")
+        .legend(|(x, y)| Circle::new((x + 9, y), 3, RED.filled()));
+    chart
+        .draw_series(
+            retried
+                .iter()
+                .map(|&p| Circle::new(p, 2, RGBColor(255, 140, 0).filled())),
+        )
+        .map_err(|e| err(e.to_string()))?
+        .label("answered after retransmission")
+        .legend(|(x, y)| Circle::new((x + 9, y), 2, RGBColor(255, 140, 0).filled()));
+    for c in cuts {
+        chart
+            .draw_series(LineSeries::new(
+                [(c, -u_max), (c, u_max)],
+                BLACK.stroke_width(2),
+            ))
+            .map_err(|e| err(e.to_string()))?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font((FONT, 12))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| err(e.to_string()))?;
     root.present().map_err(|e| err(e.to_string()))
 }
 

@@ -158,12 +158,7 @@ impl Session {
 
 /// Counts a mismatch when the board's action answers another observation (its CRC of the
 /// observation differs) or differs from the host reference's action by more than 1e-5.
-fn check_reply(
-    ep: &mut Episode,
-    reply: &Reply,
-    obs: &[f32],
-    reference: Option<&mut ActionFn<'_>>,
-) {
+fn check_reply(ep: &mut Episode, reply: &Reply, obs: &[f32], reference: Option<&mut ActionFn<'_>>) {
     let a = &reply.action;
     if a.obs_crc != values_crc(obs) {
         ep.mismatches += 1;
