@@ -42,76 +42,233 @@ fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
-/// Learning curve: episodic training return and periodic evaluation return against steps.
+/// What the learning curve marks besides the returns.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CurveMarks {
+    /// The config's `learning_starts` (random actions before it).
+    pub learning_starts: u64,
+    /// Step of the periodic evaluation exported as `policy.postcard`.
+    pub best_step: Option<u64>,
+    /// Mean return of the rig's swing-up + LQR on the periodic evaluations' episodes.
+    pub baseline_return: Option<f64>,
+}
+
+/// Learning curve, two panels. Top: episodic training return, periodic evaluation mean return
+/// with a ±1 standard-deviation band, the rig baseline's return and the −200 line, and vertical
+/// marks at `learning_starts` and at the selected policy's step. Bottom: critic loss and mean
+/// Q per episode.
 pub fn learning_curve(
     path: &Path,
     episodes: &[EpisodeRecord],
     evals: &[EvalRecord],
+    marks: &CurveMarks,
 ) -> Result<(), TrainError> {
     register_font();
-    let root = BitMapBackend::new(path, (900, 540)).into_drawing_area();
+    let root = BitMapBackend::new(path, (1000, 820)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| plot_err(path, e))?;
+    let (top, bottom) = root.split_vertically(520);
     let max_step = episodes
         .iter()
         .map(|e| e.step)
         .chain(evals.iter().map(|e| e.step))
         .max()
         .unwrap_or(1)
-        .max(1);
+        .max(1) as f64;
+    returns_panel(path, &top, episodes, evals, marks, max_step)?;
+    losses_panel(path, &bottom, episodes, max_step)?;
+    root.present().map_err(|e| plot_err(path, e))
+}
+
+fn vline<DB: DrawingBackend>(
+    chart: &mut ChartContext<
+        '_,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    x: f64,
+    (lo, hi): (f64, f64),
+    color: RGBColor,
+    label: &str,
+) -> Result<(), String> {
+    chart
+        .draw_series(DashedLineSeries::new(
+            [(x, lo), (x, hi)],
+            6,
+            4,
+            color.stroke_width(2),
+        ))
+        .map_err(|e| e.to_string())?
+        .label(label.to_string())
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+    Ok(())
+}
+
+fn returns_panel<DB: DrawingBackend>(
+    path: &Path,
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    episodes: &[EpisodeRecord],
+    evals: &[EvalRecord],
+    marks: &CurveMarks,
+    max_step: f64,
+) -> Result<(), TrainError> {
+    let err = |e: &dyn std::fmt::Display| plot_err(path, e);
     let (lo, hi) = range(
         episodes
             .iter()
             .map(|e| e.episodic_return)
-            .chain(evals.iter().map(|e| e.mean_return)),
+            .chain(
+                evals
+                    .iter()
+                    .flat_map(|e| [e.mean_return - e.std_return, e.mean_return + e.std_return]),
+            )
+            .chain(marks.baseline_return)
+            .chain([-200.0]),
     );
-    let mut chart = ChartBuilder::on(&root)
+    let mut chart = ChartBuilder::on(area)
         .caption("DDPG on the pendulum: learning curve", (FONT, 22))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(0f64..max_step as f64, lo..hi)
-        .map_err(|e| plot_err(path, e))?;
+        .build_cartesian_2d(0f64..max_step, lo..hi)
+        .map_err(|e| err(&e))?;
     chart
         .configure_mesh()
         .x_desc("environment steps")
-        .y_desc("return")
+        .y_desc("episode return (higher is better)")
         .x_label_formatter(&|x| format!("{x:.0}"))
         .y_label_formatter(&|y| format!("{y:.0}"))
         .label_style((FONT, 14))
         .draw()
-        .map_err(|e| plot_err(path, e))?;
+        .map_err(|e| err(&e))?;
+    if evals.len() > 1 {
+        let band: Vec<(f64, f64)> = evals
+            .iter()
+            .map(|e| (e.step as f64, e.mean_return + e.std_return))
+            .chain(
+                evals
+                    .iter()
+                    .rev()
+                    .map(|e| (e.step as f64, e.mean_return - e.std_return)),
+            )
+            .collect();
+        chart
+            .draw_series(std::iter::once(Polygon::new(band, RED.mix(0.15).filled())))
+            .map_err(|e| err(&e))?;
+    }
     chart
         .draw_series(LineSeries::new(
             episodes.iter().map(|e| (e.step as f64, e.episodic_return)),
-            BLUE.mix(0.6),
+            BLUE.mix(0.5),
         ))
-        .map_err(|e| plot_err(path, e))?
-        .label("training episode return")
+        .map_err(|e| err(&e))?
+        .label("training episode return (with exploration noise)")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE));
     chart
         .draw_series(LineSeries::new(
             evals.iter().map(|e| (e.step as f64, e.mean_return)),
             RED.stroke_width(2),
         ))
-        .map_err(|e| plot_err(path, e))?
-        .label("evaluation mean return (noise-free)")
+        .map_err(|e| err(&e))?
+        .label("evaluation mean return ± 1 s.d. (noise-free, evaluation rig)")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED));
+    let hline = |y: f64| [(0.0, y), (max_step, y)];
     chart
-        .draw_series(
-            evals
-                .iter()
-                .map(|e| Circle::new((e.step as f64, e.mean_return), 3, RED.filled())),
+        .draw_series(DashedLineSeries::new(
+            hline(-200.0),
+            4,
+            4,
+            BLACK.mix(0.6).stroke_width(1),
+        ))
+        .map_err(|e| err(&e))?
+        .label("−200 (a common 'solved' mark)")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.6)));
+    if let Some(b) = marks.baseline_return {
+        let green = RGBColor(0, 140, 0);
+        chart
+            .draw_series(LineSeries::new(hline(b), green.stroke_width(2)))
+            .map_err(|e| err(&e))?
+            .label(format!("rig swing-up + LQR ({b:.0})"))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], green));
+    }
+    vline(
+        &mut chart,
+        marks.learning_starts as f64,
+        (lo, hi),
+        RGBColor(128, 128, 128),
+        "learning starts",
+    )
+    .map_err(|e| err(&e))?;
+    if let Some(s) = marks.best_step {
+        vline(
+            &mut chart,
+            s as f64,
+            (lo, hi),
+            RGBColor(200, 0, 200),
+            "policy.postcard (selected)",
         )
-        .map_err(|e| plot_err(path, e))?;
+        .map_err(|e| err(&e))?;
+    }
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::LowerRight)
-        .label_font((FONT, 14))
-        .background_style(WHITE.mix(0.8))
+        .label_font((FONT, 13))
+        .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()
-        .map_err(|e| plot_err(path, e))?;
-    root.present().map_err(|e| plot_err(path, e))
+        .map_err(|e| err(&e))
+}
+
+fn losses_panel<DB: DrawingBackend>(
+    path: &Path,
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    episodes: &[EpisodeRecord],
+    max_step: f64,
+) -> Result<(), TrainError> {
+    let err = |e: &dyn std::fmt::Display| plot_err(path, e);
+    let (lo, hi) = range(
+        episodes
+            .iter()
+            .flat_map(|e| [f64::from(e.critic_loss), f64::from(e.mean_q)]),
+    );
+    let mut chart = ChartBuilder::on(area)
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0f64..max_step, lo..hi)
+        .map_err(|e| err(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc("environment steps")
+        .y_desc("per-episode mean")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .label_style((FONT, 14))
+        .draw()
+        .map_err(|e| err(&e))?;
+    let finite = |f: fn(&EpisodeRecord) -> f32| {
+        episodes
+            .iter()
+            .filter(move |e| f(e).is_finite())
+            .map(move |e| (e.step as f64, f64::from(f(e))))
+    };
+    let orange = RGBColor(230, 120, 0);
+    chart
+        .draw_series(LineSeries::new(finite(|e| e.critic_loss), orange))
+        .map_err(|e| err(&e))?
+        .label("critic loss (TD error²)")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], orange));
+    chart
+        .draw_series(LineSeries::new(finite(|e| e.mean_q), CYAN.mix(0.9)))
+        .map_err(|e| err(&e))?
+        .label("mean Q(s, a) of the minibatches")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], CYAN));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .label_font((FONT, 13))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| err(&e))
 }
 
 /// Picks one channel of a trace.

@@ -300,7 +300,7 @@ impl Trainer {
     ) -> Result<(QualitySummary, Option<QualitySummary>), TrainError> {
         let actor = eval::load_runtime_policy(bytes, Path::new("current actor"))?;
         // Periodic evaluations use their own seeds, independent of the training episodes.
-        let eval_seed = self.config.seed ^ 0x5EED_E7A1;
+        let eval_seed = self.periodic_eval_seed();
         let rig = &self.eval_rig;
         let nominal = quality::evaluate(rig, &actor, eval_seed, episodes, 0.0, 1)?;
         let hold = self.config.eval_hold_prob;
@@ -568,6 +568,53 @@ impl Trainer {
         Ok(())
     }
 
+    /// Seed of the periodic evaluations' episodes (independent of the training episodes).
+    fn periodic_eval_seed(&self) -> u64 {
+        self.config.seed ^ 0x5EED_E7A1
+    }
+
+    /// The learning curve's marks: `learning_starts`, the selected evaluation's step, and the
+    /// rig baseline's mean return on the periodic evaluations' episodes.
+    fn curve_marks(&self) -> Result<crate::plot::CurveMarks, TrainError> {
+        let cfg = &self.config;
+        let weights = SelectionWeights {
+            hold: cfg.select_hold_weight,
+            steady_state: cfg.select_steady_state_weight,
+            chatter: cfg.select_chatter_weight,
+        };
+        // The first evaluation with the best score (a later equal one does not replace it).
+        let best_step = self
+            .evals
+            .iter()
+            .fold(None::<(f64, u64)>, |best, e| {
+                let s = e.selection_score(&weights);
+                match best {
+                    Some((b, _)) if b >= s => best,
+                    _ => Some((s, e.step)),
+                }
+            })
+            .map(|(_, step)| step);
+        let baseline_return = if cfg.eval_every > 0 && cfg.eval_episodes > 0 {
+            let baseline = self.eval_rig.baseline()?;
+            let eps = quality::evaluate(
+                &self.eval_rig,
+                &baseline,
+                self.periodic_eval_seed(),
+                cfg.eval_episodes,
+                0.0,
+                1,
+            )?;
+            Some(QualitySummary::of(&eps).mean_return)
+        } else {
+            None
+        };
+        Ok(crate::plot::CurveMarks {
+            learning_starts: cfg.learning_starts,
+            best_step,
+            baseline_return,
+        })
+    }
+
     /// The progress bar's message.
     fn progress_message(&self, recent: Option<f64>) -> String {
         format!(
@@ -590,10 +637,12 @@ impl Trainer {
             // No periodic evaluation chose a policy: the one to flash is the last one.
             write_atomic(&self.run_dir.join(files::POLICY), &final_bytes)?;
         }
+        let marks = self.curve_marks()?;
         crate::plot::learning_curve(
             &self.run_dir.join(files::CURVE),
             &self.episodes,
             &self.evals,
+            &marks,
         )?;
         let episodes = self.config.final_eval_episodes;
         let rig = &self.eval_rig;
