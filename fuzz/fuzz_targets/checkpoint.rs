@@ -20,7 +20,8 @@ fuzz_target!(|data: &[u8]| {
     };
     if ck.check().is_ok() {
         let a = ck.to_bytes().unwrap();
-        let again = Checkpoint::from_bytes(&a, std::path::Path::new("fuzz")).expect("a serialised checkpoint loads");
+        let again = Checkpoint::from_bytes(&a, std::path::Path::new("fuzz"))
+            .expect("a serialised checkpoint loads");
         again
             .check()
             .expect("a serialised checkpoint passes its checks");

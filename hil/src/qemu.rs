@@ -397,25 +397,13 @@ impl Qemu {
     /// Waits up to `wait` for QEMU to exit by itself (semihosting exit); kills it otherwise.
     /// Returns its exit status if it exited by itself.
     pub fn wait_exit(self, wait: Duration) -> Result<ExitStatus, HilError> {
-        let deadline = Instant::now() + wait;
-        loop {
-            let status = self
-                .child
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .try_wait();
-            match status {
-                Ok(Some(s)) if !self.timed_out() => return Ok(s),
-                Ok(Some(_)) => return Err(HilError::Timeout("QEMU hit its time limit".into())),
-                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(5)),
-                Ok(None) => {
-                    return Err(HilError::Timeout(format!(
-                        "QEMU (pid {}) did not exit within {wait:?}",
-                        self.pid
-                    )));
-                }
-                Err(e) => return Err(HilError::io("waiting for QEMU", e)),
-            }
+        match self.exit_status(wait) {
+            Some(s) if !self.timed_out() => Ok(s),
+            Some(_) => Err(HilError::Timeout("QEMU hit its time limit".into())),
+            None => Err(HilError::Timeout(format!(
+                "QEMU (pid {}) did not exit within {wait:?}",
+                self.pid
+            ))),
         }
     }
 }

@@ -115,21 +115,7 @@ struct TrajectoryRow {
     status: String,
 }
 
-/// Font family of the plots: an embedded open font (Ubuntu Light), so text renders the same on
-/// every machine without system fonts.
-const FONT: &str = "sans-serif";
-
-fn register_font() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // The embedded font always parses; were it not to, the drawing error is reported.
-        let _ = plotters::style::register_font(
-            FONT,
-            FontStyle::Normal,
-            epaint_default_fonts::UBUNTU_LIGHT,
-        );
-    });
-}
+use plot_style::{FONT, legend, register_font};
 
 fn report_err(path: &Path) -> impl Fn(String) -> HilError + '_ {
     move |m| HilError::Report {
@@ -205,14 +191,7 @@ pub fn write_png(path: &Path, episodes: &[Episode]) -> Result<(), HilError> {
             }
         }
         if k == 0 && !shown.is_empty() {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .label_font((FONT, 12))
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .draw()
-                .map_err(|e| err(e.to_string()))?;
+            legend(&mut chart, SeriesLabelPosition::UpperRight).map_err(|e| err(e.to_string()))?;
         }
     }
     root.present().map_err(|e| err(e.to_string()))
@@ -361,14 +340,7 @@ pub fn write_faults_png(path: &Path, episodes: &[Episode]) -> Result<(), HilErro
             ))
             .map_err(|e| err(e.to_string()))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font((FONT, 12))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| err(e.to_string()))?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight).map_err(|e| err(e.to_string()))?;
     root.present().map_err(|e| err(e.to_string()))
 }
 

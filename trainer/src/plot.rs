@@ -5,22 +5,8 @@ use crate::metrics::{EpisodeRecord, EvalRecord};
 use crate::quality::EpisodeTrace;
 use plotters::prelude::*;
 use std::path::Path;
-use std::sync::Once;
 
-pub(crate) const FONT: &str = "sans-serif";
-
-pub(crate) fn register_font() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // The embedded font always parses; if it ever did not, text would be skipped by
-        // plotters' error and reported through `Plot` below.
-        let _ = plotters::style::register_font(
-            FONT,
-            FontStyle::Normal,
-            epaint_default_fonts::UBUNTU_LIGHT,
-        );
-    });
-}
+pub(crate) use plot_style::{Chart2, FONT, legend, register_font};
 
 fn plot_err(path: &Path, e: impl std::fmt::Display) -> TrainError {
     TrainError::Plot {
@@ -79,12 +65,8 @@ pub fn learning_curve(
     root.present().map_err(|e| plot_err(path, e))
 }
 
-fn vline<DB: DrawingBackend>(
-    chart: &mut ChartContext<
-        '_,
-        DB,
-        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
-    >,
+fn vline<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart2<'a, DB>,
     x: f64,
     (lo, hi): (f64, f64),
     color: RGBColor,
@@ -208,14 +190,7 @@ fn returns_panel<DB: DrawingBackend>(
         )
         .map_err(|e| err(&e))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font((FONT, 13))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| err(&e))
+    legend(&mut chart, SeriesLabelPosition::LowerRight).map_err(|e| err(&e))
 }
 
 fn losses_panel<DB: DrawingBackend>(
@@ -261,14 +236,7 @@ fn losses_panel<DB: DrawingBackend>(
         .map_err(|e| err(&e))?
         .label("mean Q(s, a) of the minibatches")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], CYAN));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font((FONT, 13))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| err(&e))
+    legend(&mut chart, SeriesLabelPosition::LowerRight).map_err(|e| err(&e))
 }
 
 /// Picks one channel of a trace.
@@ -332,14 +300,7 @@ pub fn episode(
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c));
         }
         if p == 0 {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .label_font((FONT, 13))
-                .background_style(WHITE.mix(0.8))
-                .border_style(BLACK)
-                .draw()
-                .map_err(|e| plot_err(path, e))?;
+            legend(&mut chart, SeriesLabelPosition::UpperRight).map_err(|e| plot_err(path, e))?;
         }
     }
     root.present().map_err(|e| plot_err(path, e))

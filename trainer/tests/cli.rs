@@ -13,6 +13,13 @@ fn trainer(args: &[&str], cwd: &Path) -> Output {
         .unwrap()
 }
 
+/// `trainer train --quiet --out OUT` with `flags` (short runs for these tests).
+fn train(out: &str, flags: &[&str], cwd: &Path) -> Output {
+    let mut args = vec!["train", "--quiet", "--out", out];
+    args.extend_from_slice(flags);
+    trainer(&args, cwd)
+}
+
 fn assert_user_error(out: &Output, needles: &[&str]) {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "stderr: {err}");
@@ -122,27 +129,21 @@ fn user_mistakes_are_named_without_panics() {
 fn tiny_train_then_eval_with_plot() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let out = trainer(
-        &[
-            "train",
-            "--quiet",
-            "--out",
-            "run",
-            "--total-steps",
-            "400",
-            "--learning-starts",
-            "200",
-            "--eval-every",
-            "200",
-            "--eval-episodes",
-            "1",
-            "--final-eval-episodes",
-            "2",
-            "--require-eval-return",
-            "-100000",
-        ],
-        dir,
-    );
+    let flags = [
+        "--total-steps",
+        "400",
+        "--learning-starts",
+        "200",
+        "--eval-every",
+        "200",
+        "--eval-episodes",
+        "1",
+        "--final-eval-episodes",
+        "2",
+        "--require-eval-return",
+        "-100000",
+    ];
+    let out = train("run", &flags, dir);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -257,23 +258,17 @@ fn tiny_train_then_eval_with_plot() {
     let out = trainer(&["eval", "run/policy.postcard", "--hold-prob", "1.5"], dir);
     assert_user_error(&out, &["--hold-prob"]);
     // An unreachable requirement fails the run with a clear message.
-    let out = trainer(
-        &[
-            "train",
-            "--quiet",
-            "--out",
-            "run2",
-            "--total-steps",
-            "200",
-            "--eval-every",
-            "0",
-            "--final-eval-episodes",
-            "1",
-            "--require-eval-return",
-            "0",
-        ],
-        dir,
-    );
+    let flags = [
+        "--total-steps",
+        "200",
+        "--eval-every",
+        "0",
+        "--final-eval-episodes",
+        "1",
+        "--require-eval-return",
+        "0",
+    ];
+    let out = train("run2", &flags, dir);
     assert_user_error(&out, &["below the required"]);
 }
 
@@ -283,29 +278,23 @@ fn tiny_train_then_eval_with_plot() {
 fn corrupt_checkpoint_is_refused_and_nothing_exported_from_it() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let out = trainer(
-        &[
-            "train",
-            "--quiet",
-            "--out",
-            "run",
-            "--rig",
-            "reference",
-            "--total-steps",
-            "600",
-            "--learning-starts",
-            "200",
-            "--checkpoint-every",
-            "200",
-            "--eval-every",
-            "200",
-            "--eval-episodes",
-            "1",
-            "--final-eval-episodes",
-            "2",
-        ],
-        dir,
-    );
+    let flags = [
+        "--rig",
+        "reference",
+        "--total-steps",
+        "600",
+        "--learning-starts",
+        "200",
+        "--checkpoint-every",
+        "200",
+        "--eval-every",
+        "200",
+        "--eval-episodes",
+        "1",
+        "--final-eval-episodes",
+        "2",
+    ];
+    let out = train("run", &flags, dir);
     assert!(
         out.status.success(),
         "{}",
