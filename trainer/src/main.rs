@@ -11,13 +11,7 @@ fn main() -> ExitCode {
         pin_candle_threads(threads);
         run(cli)
     });
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    cli_report::exit(outcome)
 }
 
 /// candle's CPU matmul reads its thread count from `RAYON_NUM_THREADS` on every call.
