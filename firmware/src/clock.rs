@@ -49,7 +49,7 @@ pub fn now_us() -> u32 {
     loop {
         let ms = MILLIS.load(Ordering::Acquire);
         let val = current();
-        if MILLIS.load(Ordering::Acquire) == ms && !SYST::has_wrapped_pending() {
+        if MILLIS.load(Ordering::Acquire) == ms && !cortex_m::peripheral::SCB::is_pendst_pending() {
             // u32 is enough: TICKS_PER_MS * 1000 < 2^32 for clocks up to 4.29 GHz.
             let elapsed = (TICKS_PER_MS - 1 - val) * 1000 / TICKS_PER_MS;
             return ms.wrapping_mul(1000).wrapping_add(elapsed);
@@ -57,19 +57,6 @@ pub fn now_us() -> u32 {
         // The counter wrapped between the two reads or its interrupt is pending: let the
         // interrupt run (if enabled) and read again.
         cortex_m::asm::nop();
-    }
-}
-
-trait HasWrapped {
-    fn has_wrapped_pending() -> bool;
-}
-
-impl HasWrapped for SYST {
-    fn has_wrapped_pending() -> bool {
-        // ICSR.PENDSTSET: SysTick exception pending.
-        // SAFETY: read of the System Control Block's ICSR register.
-        let icsr = unsafe { core::ptr::read_volatile(0xE000_ED04 as *const u32) };
-        icsr & (1 << 26) != 0
     }
 }
 

@@ -1,6 +1,5 @@
 //! The control loop: frames in, policy, frames out, and the link watchdog.
 
-use cortex_m_semihosting::debug;
 use hil_protocol::{
     Action, BoardMsg, FrameDecoder, Hello, HostMsg, InferenceStatus, MAX_FRAME, Observation,
     PROTOCOL_VERSION, Values, WatchdogEvent, encode_frame, values_crc,
@@ -118,7 +117,7 @@ impl Board {
                     watchdog_events: self.watchdog_events,
                     peak_stack: stack::top().saturating_sub(stack::low_water()) as u32,
                 });
-                debug::exit(debug::EXIT_SUCCESS);
+                crate::halt::success();
             }
         }
     }

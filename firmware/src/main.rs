@@ -8,6 +8,7 @@
 
 mod clock;
 mod control_loop;
+mod halt;
 mod stack;
 mod usart;
 
@@ -24,7 +25,6 @@ mod policy {
 use core::panic::PanicInfo;
 
 use cortex_m_rt::{entry, exception};
-use cortex_m_semihosting::{debug, hio};
 
 /// Number of device interrupts of the STM32F405.
 const N_INTERRUPTS: usize = 82;
@@ -70,32 +70,14 @@ fn main() -> ! {
     control_loop::Board::new(calibration, inference_stack).run()
 }
 
-/// Reports `msg` over semihosting and stops with a failure status.
-///
-/// Plain byte output, no `core::fmt`: formatting machinery would cost several KB of flash.
+/// Reports `msg` and stops with a failure status (see [`halt`]).
 fn fatal(msg: &str) -> ! {
-    if let Ok(mut out) = hio::hstdout() {
-        let _ = out.write_all(b"firmware: ");
-        let _ = out.write_all(msg.as_bytes());
-        let _ = out.write_all(b"\n");
-    }
-    debug::exit(debug::EXIT_FAILURE);
-    loop {
-        cortex_m::asm::wfi();
-    }
+    halt::failure(&["firmware: ", msg])
 }
 
 #[panic_handler]
 fn panic(info: &PanicInfo) -> ! {
-    // The message is not formatted (see `fatal`); the location's file name is printed.
+    // The message is not formatted (see `halt::failure`); the location's file name is printed.
     let file = info.location().map_or("unknown location", |l| l.file());
-    if let Ok(mut out) = hio::hstdout() {
-        let _ = out.write_all(b"firmware panic in ");
-        let _ = out.write_all(file.as_bytes());
-        let _ = out.write_all(b"\n");
-    }
-    debug::exit(debug::EXIT_FAILURE);
-    loop {
-        cortex_m::asm::wfi();
-    }
+    halt::failure(&["firmware panic in ", file])
 }
