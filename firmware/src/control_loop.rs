@@ -45,6 +45,7 @@ fn send(msg: &BoardMsg) {
 
 /// State of the board's side of the link.
 pub struct Board {
+    rx: usart::Receiver,
     calibration: Calibration,
     inference_stack: u32,
     decoder: FrameDecoder,
@@ -58,8 +59,9 @@ pub struct Board {
 
 impl Board {
     /// A board that has not yet received anything.
-    pub fn new(calibration: Calibration, inference_stack: u32) -> Self {
+    pub fn new(rx: usart::Receiver, calibration: Calibration, inference_stack: u32) -> Self {
         Self {
+            rx,
             calibration,
             inference_stack,
             decoder: FrameDecoder::new(),
@@ -89,7 +91,7 @@ impl Board {
     pub fn run(mut self) -> ! {
         send(&self.hello());
         loop {
-            while let Some(byte) = usart::read() {
+            while let Some(byte) = self.rx.dequeue() {
                 match self.decoder.push::<HostMsg>(byte) {
                     None => {}
                     Some(Err(_)) => self.corrupt_frames = self.corrupt_frames.wrapping_add(1),
@@ -100,7 +102,7 @@ impl Board {
             // Sleep until the next byte or tick; the check and the `wfi` are atomic so a byte
             // that arrives in between still wakes the core.
             cortex_m::interrupt::free(|_| {
-                if usart::is_empty() {
+                if !self.rx.ready() {
                     cortex_m::asm::wfi();
                 }
             });

@@ -66,8 +66,10 @@ fn main() -> ! {
     };
     clock::init(&mut cp.SYST);
     let calibration = clock::Calibration::measure();
-    usart::init();
-    control_loop::Board::new(calibration, inference_stack).run()
+    let Some(rx) = usart::init() else {
+        fatal("USART1 initialised twice")
+    };
+    control_loop::Board::new(rx, calibration, inference_stack).run()
 }
 
 /// Reports `msg` and stops with a failure status (see [`halt`]).

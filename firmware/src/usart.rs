@@ -1,9 +1,13 @@
 //! USART1 of the STM32F405 (QEMU netduinoplus2's first serial port): blocking transmit,
-//! interrupt-driven receive into a ring buffer.
+//! interrupt-driven receive into a `heapless::spsc::Queue` (the interrupt produces, the main
+//! loop consumes).
 
-use core::cell::UnsafeCell;
+use core::cell::RefCell;
 use core::ptr::{read_volatile, write_volatile};
-use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use cortex_m::interrupt::Mutex;
+use heapless::spsc::{Consumer, Producer, Queue};
 
 const USART1: usize = 0x4001_1000;
 const SR: *mut u32 = USART1 as *mut u32;
@@ -29,21 +33,23 @@ const BRR_115200_AT_16MHZ: u32 = 0x8B;
 pub const IRQ: usize = 37;
 const NVIC_ISER1: *mut u32 = 0xE000_E104 as *mut u32;
 
+/// Receive queue size (a `heapless::spsc::Queue` of this size holds one byte less).
 const RX_LEN: usize = 256;
 
-struct Ring(UnsafeCell<[u8; RX_LEN]>);
-// SAFETY: single producer (the USART1 interrupt) and single consumer (the main loop); the
-// indices are atomics and a slot is written only while it is outside the consumer's range.
-unsafe impl Sync for Ring {}
-
-static RX: Ring = Ring(UnsafeCell::new([0; RX_LEN]));
-static HEAD: AtomicUsize = AtomicUsize::new(0);
-static TAIL: AtomicUsize = AtomicUsize::new(0);
-/// Bytes lost because the ring buffer was full.
+/// The receive queue's producer end, used by the USART1 interrupt.
+static RX_PRODUCER: Mutex<RefCell<Option<Producer<'static, u8>>>> = Mutex::new(RefCell::new(None));
+/// Bytes lost because the receive queue was full.
 pub static RX_OVERFLOWS: AtomicU32 = AtomicU32::new(0);
 
-/// Enables clocks, pins, the transmitter, the receiver and the receive interrupt.
-pub fn init() {
+/// The main loop's end of the receive queue.
+pub type Receiver = Consumer<'static, u8>;
+
+/// Enables clocks, pins, the transmitter, the receiver and the receive interrupt; returns the
+/// receive queue's consumer end (`None` if called twice).
+pub fn init() -> Option<Receiver> {
+    let queue = cortex_m::singleton!(: Queue<u8, RX_LEN> = Queue::new())?;
+    let (producer, consumer) = queue.split();
+    cortex_m::interrupt::free(|cs| RX_PRODUCER.borrow(cs).replace(Some(producer)));
     // SAFETY: fixed, valid STM32F405 register addresses; this runs once before interrupts.
     unsafe {
         write_volatile(RCC_AHB1ENR, read_volatile(RCC_AHB1ENR) | 1); // GPIOA
@@ -57,6 +63,7 @@ pub fn init() {
         write_volatile(CR1, CR1_UE | CR1_TE | CR1_RE | CR1_RXNEIE);
         write_volatile(NVIC_ISER1, 1 << (IRQ - 32));
     }
+    Some(consumer)
 }
 
 /// Sends `bytes`, waiting for the transmit register each time.
@@ -70,37 +77,17 @@ pub fn write(bytes: &[u8]) {
     }
 }
 
-/// Takes the oldest received byte, if any.
-pub fn read() -> Option<u8> {
-    let tail = TAIL.load(Ordering::Relaxed);
-    if tail == HEAD.load(Ordering::Acquire) {
-        return None;
-    }
-    // SAFETY: slot `tail` was published by the producer (Acquire above) and is not rewritten
-    // until TAIL moves past it.
-    let b = unsafe { (*RX.0.get())[tail % RX_LEN] };
-    TAIL.store(tail.wrapping_add(1), Ordering::Release);
-    Some(b)
-}
-
-/// `true` when no received byte is waiting.
-pub fn is_empty() -> bool {
-    TAIL.load(Ordering::Relaxed) == HEAD.load(Ordering::Acquire)
-}
-
-/// USART1 interrupt: moves every received byte into the ring buffer.
+/// USART1 interrupt: moves every received byte into the receive queue.
 pub extern "C" fn on_interrupt() {
-    // SAFETY: valid USART1 registers; reading DR clears RXNE (and an overrun flag).
-    unsafe {
-        while read_volatile(SR) & SR_RXNE != 0 {
-            let b = read_volatile(DR) as u8;
-            let head = HEAD.load(Ordering::Relaxed);
-            if head.wrapping_sub(TAIL.load(Ordering::Acquire)) >= RX_LEN {
+    cortex_m::interrupt::free(|cs| {
+        let mut producer = RX_PRODUCER.borrow(cs).borrow_mut();
+        // SAFETY: valid USART1 registers; reading DR clears RXNE (and an overrun flag).
+        while unsafe { read_volatile(SR) } & SR_RXNE != 0 {
+            let b = unsafe { read_volatile(DR) } as u8;
+            let queued = producer.as_mut().is_some_and(|p| p.enqueue(b).is_ok());
+            if !queued {
                 RX_OVERFLOWS.fetch_add(1, Ordering::Relaxed);
-                continue;
             }
-            (*RX.0.get())[head % RX_LEN] = b;
-            HEAD.store(head.wrapping_add(1), Ordering::Release);
         }
-    }
+    });
 }
