@@ -79,22 +79,25 @@ fn build_error(stderr: &str) -> String {
 /// Serialises builds started from this process (they share one target folder).
 static BUILD_LOCK: Mutex<()> = Mutex::new(());
 
-/// Builds (if needed: cargo's incremental build) the release firmware embedding
-/// `config.policy`, and copies the ELF to a file named after the policy hash and settings.
-pub fn build(config: &FirmwareConfig) -> Result<Image, HilError> {
-    let bytes = std::fs::read(&config.policy)
-        .map_err(|e| HilError::io(format!("reading policy {}", config.policy.display()), e))?;
-    let policy_hash = hil_protocol::policy_hash(&bytes);
+/// Builds the firmware's self-test program (`selftest`, what `cd firmware && cargo run
+/// --release` runs) embedding `config.policy`; returns its ELF (run it in QEMU with
+/// semihosting on: it prints its results and exits with a status).
+pub fn build_self_test(config: &FirmwareConfig) -> Result<PathBuf, HilError> {
+    let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    cargo_build(config, "selftest")
+}
+
+/// `cargo build --release --bin BIN` of the firmware package with `config`'s build
+/// variables; returns the built ELF.
+fn cargo_build(config: &FirmwareConfig, bin: &str) -> Result<PathBuf, HilError> {
     let policy = std::path::absolute(&config.policy)
         .map_err(|e| HilError::io(format!("resolving {}", config.policy.display()), e))?;
     let dir = firmware_dir();
     let target_dir = dir.join("target");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-
-    let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let mut child = Command::new(cargo)
         .current_dir(&dir)
-        .args(["build", "--release", "--target", TARGET])
+        .args(["build", "--release", "--bin", bin, "--target", TARGET])
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("CARGO_BUILD_RUSTFLAGS")
@@ -132,6 +135,18 @@ pub fn build(config: &FirmwareConfig) -> Result<Image, HilError> {
     if !status.success() {
         return Err(HilError::Build(build_error(&stderr)));
     }
+    Ok(target_dir.join(TARGET).join("release").join(bin))
+}
+
+/// Builds (if needed: cargo's incremental build) the release firmware embedding
+/// `config.policy`, and copies the ELF to a file named after the policy hash and settings.
+pub fn build(config: &FirmwareConfig) -> Result<Image, HilError> {
+    let bytes = std::fs::read(&config.policy)
+        .map_err(|e| HilError::io(format!("reading policy {}", config.policy.display()), e))?;
+    let policy_hash = hil_protocol::policy_hash(&bytes);
+    let target_dir = firmware_dir().join("target");
+    let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    cargo_build(config, "firmware")?;
     let built = target_dir.join(TARGET).join("release").join("firmware");
     let images = target_dir.join("images");
     std::fs::create_dir_all(&images)

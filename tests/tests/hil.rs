@@ -474,3 +474,77 @@ fn hil_run_refuses_an_unknown_rig_naming_the_presets() {
         "{err}"
     );
 }
+
+/// `cd firmware && cargo run --release`: the self-test program prints the embedded policy's
+/// shape and hash and its actions for known observations (bit-identical to the host runtime's),
+/// and exits with status 0.
+#[test]
+fn firmware_self_test_under_qemu() {
+    if !qemu_present() {
+        return;
+    }
+    let path = firmware::shipped_policy();
+    let bytes = std::fs::read(&path).unwrap();
+    let elf =
+        firmware::build_self_test(&FirmwareConfig::new(&path)).unwrap_or_else(|e| panic!("{e}"));
+    let out = std::process::Command::new(hil::qemu::QEMU)
+        .args([
+            "-M",
+            "netduinoplus2",
+            "-nographic",
+            "-monitor",
+            "none",
+            "-serial",
+            "null",
+        ])
+        .args([
+            "-icount",
+            "shift=0",
+            "-semihosting-config",
+            "enable=on,target=native",
+        ])
+        .arg("-kernel")
+        .arg(&elf)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hash = format!("{:016x}", hil_protocol::policy_hash(&bytes));
+    assert!(
+        text.contains(&format!("policy 3-64-64-1 hash {hash}")),
+        "{text}"
+    );
+    assert!(text.contains("selftest: PASS"), "{text}");
+    let host = policy_runtime::DynPolicy::from_bytes(&bytes).unwrap();
+    let known: [[f32; 3]; 3] = [
+        [1.0, 0.0, 0.0],
+        [-1.0, 0.0, 0.0],
+        [
+            std::f32::consts::FRAC_1_SQRT_2,
+            std::f32::consts::FRAC_1_SQRT_2,
+            -2.0,
+        ],
+    ];
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("-> action")).collect();
+    assert_eq!(lines.len(), known.len(), "{text}");
+    for (line, obs) in lines.iter().zip(&known) {
+        let mut a = [0.0f32];
+        host.act(obs, &mut a).unwrap();
+        let bits = format!("0x{:08x}", a[0].to_bits());
+        assert!(
+            line.contains(&bits),
+            "host {bits} for {obs:?}, board: {line}"
+        );
+    }
+    let n: u32 = text
+        .split("instructions per inference ")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!((5_000..30_000).contains(&n), "{n} instructions");
+}
