@@ -8,14 +8,15 @@ const PAINT: u32 = 0xDEAD_BEEF;
 const MARGIN: usize = 16;
 
 unsafe extern "C" {
-    /// End of `.bss` and `.data` from cortex-m-rt's linker script: the stack may grow down to here.
-    static mut __sheap: u32;
+    /// Lowest address the stack may grow down to, from cortex-m-rt's linker script: the end of
+    /// `.bss` in the default layout, the start of RAM with flip-link (stack below the statics).
+    static mut _stack_end: u32;
     /// Initial stack pointer (top of RAM) from cortex-m-rt's linker script.
     static mut _stack_start: u32;
 }
 
-fn heap_start() -> usize {
-    &raw const __sheap as usize
+fn stack_limit() -> usize {
+    &raw const _stack_end as usize
 }
 
 /// Top of the stack (initial stack pointer).
@@ -27,9 +28,9 @@ pub fn top() -> usize {
 #[inline(always)]
 pub fn paint() {
     let sp = cortex_m::register::msp::read() as usize - MARGIN;
-    let start = heap_start();
-    // SAFETY: writes only the unused part of the stack between the end of the static data and
-    // the current stack pointer, with a register-only loop that uses no stack itself.
+    let start = stack_limit();
+    // SAFETY: writes only the unused part of the stack between the stack limit and the current
+    // stack pointer, with a register-only loop that uses no stack itself.
     unsafe {
         asm!(
             "2:",
@@ -48,10 +49,10 @@ pub fn paint() {
 
 /// Lowest stack address that is no longer painted: the deepest the stack has reached.
 pub fn low_water() -> usize {
-    let mut p = heap_start();
+    let mut p = stack_limit();
     let top = top();
     while p < top {
-        // SAFETY: reads RAM between the end of the static data and the top of the stack.
+        // SAFETY: reads RAM between the stack limit and the top of the stack.
         if unsafe { core::ptr::read_volatile(p as *const u32) } != PAINT {
             break;
         }
