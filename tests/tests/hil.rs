@@ -399,8 +399,8 @@ fn serial_back_end_over_qemu_pty_matches_host_runtime() {
     let summary = session.shutdown().expect("Bye over the pty");
     assert_eq!(summary.link.corrupt_in, 0, "{summary:?}");
     assert_eq!(summary.board_corrupt_frames, 0, "{summary:?}");
-    // The host answers every 50 ms; only a host stalled past the 100 ms watchdog (a heavily
-    // loaded machine) makes the board trip it, and then rarely.
+    // The host sends observations back to back; only a host stalled past the 100 ms watchdog (a
+    // heavily loaded machine) makes the board trip it, and then rarely.
     assert!(summary.board_watchdog_events <= 2, "{summary:?}");
     assert!(summary.board_peak_stack > 0, "{summary:?}");
     // Without semihosting the board halts after Bye, as a real one does; QEMU is killed here.
