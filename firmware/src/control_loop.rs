@@ -9,7 +9,8 @@ use policy_runtime::{Output, Status};
 use crate::clock::{self, Calibration};
 use crate::config::{CONTROL_PERIOD_US, WATCHDOG_US};
 use crate::policy::{ACT, H1, H2, OBS, POLICY, POLICY_HASH};
-use crate::{stack, usart};
+use crate::stack;
+use embedded_io::{Read, ReadReady, Write};
 
 /// One inference of the embedded policy (not inlined, so it can be timed and its stack measured).
 #[inline(never)]
@@ -35,17 +36,10 @@ fn values<const N: usize>(v: &[f32]) -> Values<N> {
     out
 }
 
-fn send(msg: &BoardMsg) {
-    let mut buf = [0u8; MAX_FRAME];
-    match encode_frame(msg, &mut buf) {
-        Ok(n) => usart::write(&buf[..n]),
-        Err(_) => crate::fatal("a board message does not fit in a frame"),
-    }
-}
-
-/// State of the board's side of the link.
-pub struct Board {
-    rx: usart::Receiver,
+/// State of the board's side of the link, over any serial port with `embedded-io`'s blocking
+/// traits (another HAL's UART drives it the same way).
+pub struct Board<S> {
+    serial: S,
     calibration: Calibration,
     inference_stack: u32,
     decoder: FrameDecoder,
@@ -57,11 +51,11 @@ pub struct Board {
     tripped: bool,
 }
 
-impl Board {
+impl<S: Read + Write + ReadReady> Board<S> {
     /// A board that has not yet received anything.
-    pub fn new(rx: usart::Receiver, calibration: Calibration, inference_stack: u32) -> Self {
+    pub fn new(serial: S, calibration: Calibration, inference_stack: u32) -> Self {
         Self {
-            rx,
+            serial,
             calibration,
             inference_stack,
             decoder: FrameDecoder::new(),
@@ -87,22 +81,43 @@ impl Board {
         })
     }
 
+    /// Sends one message as a frame (a write error leaves it to the host's retransmission).
+    fn send(&mut self, msg: &BoardMsg) {
+        let mut buf = [0u8; MAX_FRAME];
+        match encode_frame(msg, &mut buf) {
+            Ok(n) => {
+                let _ = self.serial.write_all(&buf[..n]);
+            }
+            Err(_) => crate::fatal("a board message does not fit in a frame"),
+        }
+    }
+
+    /// `true` when received bytes are waiting (a port error counts as none).
+    fn ready(&mut self) -> bool {
+        self.serial.read_ready().unwrap_or(false)
+    }
+
     /// Announces readiness, then serves the link forever (until a shutdown request).
     pub fn run(mut self) -> ! {
-        send(&self.hello());
+        let hello = self.hello();
+        self.send(&hello);
+        let mut chunk = [0u8; 32];
         loop {
-            while let Some(byte) = self.rx.dequeue() {
-                match self.decoder.push::<HostMsg>(byte) {
-                    None => {}
-                    Some(Err(_)) => self.corrupt_frames = self.corrupt_frames.wrapping_add(1),
-                    Some(Ok(msg)) => self.handle(msg),
+            while self.ready() {
+                let n = self.serial.read(&mut chunk).unwrap_or(0);
+                for &byte in &chunk[..n] {
+                    match self.decoder.push::<HostMsg>(byte) {
+                        None => {}
+                        Some(Err(_)) => self.corrupt_frames = self.corrupt_frames.wrapping_add(1),
+                        Some(Ok(msg)) => self.handle(msg),
+                    }
                 }
             }
             self.check_watchdog();
             // Sleep until the next byte or tick; the check and the `wfi` are atomic so a byte
             // that arrives in between still wakes the core.
             cortex_m::interrupt::free(|_| {
-                if !self.rx.ready() {
+                if !self.ready() {
                     cortex_m::asm::wfi();
                 }
             });
@@ -111,10 +126,13 @@ impl Board {
 
     fn handle(&mut self, msg: HostMsg) {
         match msg {
-            HostMsg::Query => send(&self.hello()),
+            HostMsg::Query => {
+                let hello = self.hello();
+                self.send(&hello);
+            }
             HostMsg::Observation(obs) => self.control(&obs),
             HostMsg::Shutdown => {
-                send(&BoardMsg::Bye {
+                self.send(&BoardMsg::Bye {
                     corrupt_frames: self.corrupt_frames,
                     watchdog_events: self.watchdog_events,
                     peak_stack: stack::top().saturating_sub(stack::low_water()) as u32,
@@ -136,7 +154,7 @@ impl Board {
                 0,
             ),
         };
-        send(&BoardMsg::Action(Action {
+        self.send(&BoardMsg::Action(Action {
             seq: obs.seq,
             values: values(&action),
             status,
@@ -161,7 +179,7 @@ impl Board {
         if elapsed.saturating_add(clock::TICK_US) > WATCHDOG_US {
             self.tripped = true;
             self.watchdog_events = self.watchdog_events.wrapping_add(1);
-            send(&BoardMsg::Watchdog(WatchdogEvent {
+            self.send(&BoardMsg::Watchdog(WatchdogEvent {
                 last_seq,
                 elapsed_us: elapsed,
                 values: values(&POLICY.safe_action()),

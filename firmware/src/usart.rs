@@ -16,6 +16,7 @@ const BRR: *mut u32 = (USART1 + 0x08) as *mut u32;
 const CR1: *mut u32 = (USART1 + 0x0C) as *mut u32;
 const SR_RXNE: u32 = 1 << 5;
 const SR_TXE: u32 = 1 << 7;
+const SR_TC: u32 = 1 << 6;
 const CR1_UE: u32 = 1 << 13;
 const CR1_RXNEIE: u32 = 1 << 5;
 const CR1_TE: u32 = 1 << 3;
@@ -41,12 +42,64 @@ static RX_PRODUCER: Mutex<RefCell<Option<Producer<'static, u8>>>> = Mutex::new(R
 /// Bytes lost because the receive queue was full.
 pub static RX_OVERFLOWS: AtomicU32 = AtomicU32::new(0);
 
-/// The main loop's end of the receive queue.
-pub type Receiver = Consumer<'static, u8>;
+/// USART1 as an `embedded-io` serial port: blocking writes, reads from the receive queue.
+pub struct Serial {
+    rx: Consumer<'static, u8>,
+}
+
+impl embedded_io::ErrorType for Serial {
+    type Error = core::convert::Infallible;
+}
+
+impl embedded_io::Write for Serial {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        write(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        // SAFETY: valid USART1 register; TC (bit 6) is set once the last byte has left.
+        while unsafe { read_volatile(SR) } & SR_TC == 0 {}
+        Ok(())
+    }
+}
+
+impl embedded_io::ReadReady for Serial {
+    fn read_ready(&mut self) -> Result<bool, Self::Error> {
+        Ok(self.rx.ready())
+    }
+}
+
+impl embedded_io::Read for Serial {
+    /// Waits (sleeping) for at least one byte, then takes as many as are queued and fit.
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        while !self.rx.ready() {
+            cortex_m::interrupt::free(|_| {
+                if !self.rx.ready() {
+                    cortex_m::asm::wfi();
+                }
+            });
+        }
+        let mut n = 0;
+        while n < buf.len() {
+            match self.rx.dequeue() {
+                Some(b) => {
+                    buf[n] = b;
+                    n += 1;
+                }
+                None => break,
+            }
+        }
+        Ok(n)
+    }
+}
 
 /// Enables clocks, pins, the transmitter, the receiver and the receive interrupt; returns the
-/// receive queue's consumer end (`None` if called twice).
-pub fn init() -> Option<Receiver> {
+/// port (`None` if called twice).
+pub fn init() -> Option<Serial> {
     let queue = cortex_m::singleton!(: Queue<u8, RX_LEN> = Queue::new())?;
     let (producer, consumer) = queue.split();
     cortex_m::interrupt::free(|cs| RX_PRODUCER.borrow(cs).replace(Some(producer)));
@@ -63,11 +116,11 @@ pub fn init() -> Option<Receiver> {
         write_volatile(CR1, CR1_UE | CR1_TE | CR1_RE | CR1_RXNEIE);
         write_volatile(NVIC_ISER1, 1 << (IRQ - 32));
     }
-    Some(consumer)
+    Some(Serial { rx: consumer })
 }
 
 /// Sends `bytes`, waiting for the transmit register each time.
-pub fn write(bytes: &[u8]) {
+fn write(bytes: &[u8]) {
     for &b in bytes {
         // SAFETY: valid USART1 registers.
         unsafe {
