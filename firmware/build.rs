@@ -1,6 +1,6 @@
 //! Build script of the firmware: the "flash" step.
 //!
-//! - puts `memory.x` and `device.x` on the linker path and passes `-Tlink.x` (from here, so an
+//! - puts `memory.x` on the linker path (the `stm32f4` PAC's `rt` feature provides `device.x`) and passes `-Tlink.x` (from here, so an
 //!   outer `RUSTFLAGS` cannot drop it);
 //! - reads the policy file named by `POLICY_FILE` (default `../policies/pendulum.postcard`,
 //!   relative paths are relative to this folder), validates it with
@@ -180,13 +180,13 @@ fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
 
     // Linker scripts.
-    for script in ["memory.x", "device.x"] {
-        let src = manifest.join(script);
-        if let Err(e) = fs::copy(&src, out.join(script)) {
-            fail(format_args!("cannot copy {}: {e}", src.display()));
-        }
-        println!("cargo:rerun-if-changed={script}");
+    // An older build of this package put its own `device.x` here; it would shadow the PAC's.
+    let _ = fs::remove_file(out.join("device.x"));
+    let src = manifest.join("memory.x");
+    if let Err(e) = fs::copy(&src, out.join("memory.x")) {
+        fail(format_args!("cannot copy {}: {e}", src.display()));
     }
+    println!("cargo:rerun-if-changed=memory.x");
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rustc-link-arg-bins=-Tlink.x");
     println!("cargo:rerun-if-changed=build.rs");

@@ -30,27 +30,6 @@ use core::panic::PanicInfo;
 
 use cortex_m_rt::exception;
 
-/// Number of device interrupts of the STM32F405.
-const N_INTERRUPTS: usize = 82;
-
-unsafe extern "C" {
-    fn DefaultHandler();
-}
-
-extern "C" fn usart1_handler() {
-    usart::on_interrupt();
-}
-
-/// Device interrupt vectors: only USART1 has a handler of its own.
-#[unsafe(link_section = ".vector_table.interrupts")]
-#[unsafe(no_mangle)]
-#[used]
-static __INTERRUPTS: [unsafe extern "C" fn(); N_INTERRUPTS] = {
-    let mut v: [unsafe extern "C" fn(); N_INTERRUPTS] = [DefaultHandler; N_INTERRUPTS];
-    v[usart::IRQ] = usart1_handler;
-    v
-};
-
 #[exception]
 fn SysTick() {
     clock::on_tick();
