@@ -1,8 +1,8 @@
 //! Consistent Overhead Byte Stuffing (the `cobs` crate): removes every `0x00` from a frame body
 //! so that `0x00` can delimit frames on the serial link. This module only adapts the crate to
-//! the link's rules (no `0x00` inside a body, errors as [`CobsError`]). The crate costs the
-//! firmware 456 B more flash than the hand-written coder it replaced (31,364 B against 30,908 B
-//! for the shipped policy's image).
+//! the link's rules (no `0x00` inside a body, errors as [`CobsError`]). The crate cost the
+//! firmware 456 B more flash than the hand-written coder it replaced (measured at the change:
+//! 31,364 B against 30,908 B for the shipped policy's image).
 
 use core::fmt;
 
