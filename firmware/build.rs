@@ -189,6 +189,8 @@ fn main() {
     println!("cargo:rerun-if-changed=memory.x");
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rustc-link-arg-bins=-Tlink.x");
+    // defmt's interned log strings (an ELF section the host reads, not loaded into flash).
+    println!("cargo:rustc-link-arg-bins=-Tdefmt.x");
     println!("cargo:rerun-if-changed=build.rs");
 
     // The policy ("flash" step).

@@ -99,13 +99,23 @@ impl<S: Read + Write + ReadReady> Board<S> {
 
     /// Announces readiness, then serves the link forever (until a shutdown request).
     pub fn run(mut self) -> ! {
+        defmt::info!(
+            "link server: policy {=usize}-{=usize}-{=usize}-{=usize} hash {=u64:016x}, period {=u32} us, watchdog {=u32} us",
+            OBS,
+            H1,
+            H2,
+            ACT,
+            POLICY_HASH,
+            CONTROL_PERIOD_US,
+            WATCHDOG_US
+        );
         let hello = self.hello();
         self.send(&hello);
         let mut chunk = [0u8; 32];
         loop {
             while self.ready() {
                 let n = self.serial.read(&mut chunk).unwrap_or(0);
-                for &byte in &chunk[..n] {
+                for &byte in chunk.iter().take(n) {
                     match self.decoder.push::<HostMsg>(byte) {
                         None => {}
                         Some(Err(_)) => self.corrupt_frames = self.corrupt_frames.wrapping_add(1),
@@ -132,6 +142,11 @@ impl<S: Read + Write + ReadReady> Board<S> {
             }
             HostMsg::Observation(obs) => self.control(&obs),
             HostMsg::Shutdown => {
+                defmt::info!(
+                    "shutdown: {=u32} corrupt frames, {=u32} watchdog events",
+                    self.corrupt_frames,
+                    self.watchdog_events
+                );
                 self.send(&BoardMsg::Bye {
                     corrupt_frames: self.corrupt_frames,
                     watchdog_events: self.watchdog_events,
@@ -179,6 +194,11 @@ impl<S: Read + Write + ReadReady> Board<S> {
         if elapsed.saturating_add(clock::TICK_US) > WATCHDOG_US {
             self.tripped = true;
             self.watchdog_events = self.watchdog_events.wrapping_add(1);
+            defmt::warn!(
+                "watchdog: no valid observation for {=u32} us after seq {=u32}: safe action",
+                elapsed,
+                last_seq
+            );
             self.send(&BoardMsg::Watchdog(WatchdogEvent {
                 last_seq,
                 elapsed_us: elapsed,

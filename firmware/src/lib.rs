@@ -26,9 +26,15 @@ pub mod policy {
     include!(concat!(env!("OUT_DIR"), "/policy.rs"));
 }
 
-use core::panic::PanicInfo;
-
 use cortex_m_rt::exception;
+// The panic handler: logs the panic over defmt, then raises a hard fault (see `halt`).
+use panic_probe as _;
+
+// The defmt transport: semihosting under QEMU, RTT on a board.
+#[cfg(not(feature = "qemu"))]
+use defmt_rtt as _;
+#[cfg(feature = "qemu")]
+use defmt_semihosting as _;
 
 #[exception]
 fn SysTick() {
@@ -54,14 +60,7 @@ pub fn start_clock() -> clock::Calibration {
     clock::Calibration::measure()
 }
 
-/// Reports `msg` and stops with a failure status (see [`halt`]).
+/// Logs `msg` and stops with a failure status (see [`halt`]).
 pub fn fatal(msg: &str) -> ! {
-    halt::failure(&["firmware: ", msg])
-}
-
-#[panic_handler]
-fn panic(info: &PanicInfo) -> ! {
-    // The message is not formatted (see `halt::failure`); the location's file name is printed.
-    let file = info.location().map_or("unknown location", |l| l.file());
-    halt::failure(&["firmware panic in ", file])
+    halt::failure(msg)
 }

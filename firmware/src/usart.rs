@@ -94,7 +94,12 @@ pub fn init() -> Option<Serial> {
     let dp = pac::Peripherals::take()?;
     let queue = cortex_m::singleton!(: Queue<u8, RX_LEN> = Queue::new())?;
     let (producer, consumer) = queue.split();
-    cortex_m::interrupt::free(|cs| RX_PRODUCER.borrow(cs).replace(Some(producer)));
+    // Inside the critical section nothing else holds the cell, so the borrow succeeds.
+    cortex_m::interrupt::free(|cs| {
+        if let Ok(mut slot) = RX_PRODUCER.borrow(cs).try_borrow_mut() {
+            *slot = Some(producer);
+        }
+    });
     dp.RCC.ahb1enr().modify(|_, w| w.gpioaen().set_bit());
     dp.RCC.apb2enr().modify(|_, w| w.usart1en().set_bit());
     // PA9 (TX), PA10 (RX): alternate function 7.
@@ -141,10 +146,14 @@ fn write(bytes: &[u8]) {
 fn USART1() {
     let u = regs();
     cortex_m::interrupt::free(|cs| {
-        let mut producer = RX_PRODUCER.borrow(cs).borrow_mut();
+        // `try_borrow_mut` cannot fail inside the critical section; it keeps a panic path out.
+        let mut producer = RX_PRODUCER.borrow(cs).try_borrow_mut().ok();
         while u.sr().read().rxne().bit_is_set() {
             let b = u.dr().read().dr().bits() as u8;
-            let queued = producer.as_mut().is_some_and(|p| p.enqueue(b).is_ok());
+            let queued = producer
+                .as_deref_mut()
+                .and_then(Option::as_mut)
+                .is_some_and(|p| p.enqueue(b).is_ok());
             if !queued {
                 RX_OVERFLOWS.fetch_add(1, Ordering::Relaxed);
             }

@@ -58,6 +58,15 @@ enum Cmd {
         #[arg(long, default_value_t = hil_protocol::build_config::DEFAULT_CONTROL_PERIOD_US)]
         period_us: u32,
     },
+    /// Run a firmware image under QEMU with semihosting and no serial link, printing its defmt
+    /// log; exits with the firmware's exit status. The runner of `cd firmware && cargo run`.
+    Qemu {
+        /// The ELF image (its defmt table decodes the log).
+        elf: PathBuf,
+        /// Kill QEMU after this many seconds.
+        #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+        timeout: u64,
+    },
     /// Write a policy file with random weights (for plumbing tests and the benchmark).
     RandomPolicy {
         /// Dimensions obs-h1-h2-act.
@@ -118,8 +127,8 @@ struct RunArgs {
     /// step of the run, so a long soak is not cut short while a hung QEMU is still stopped).
     #[arg(long, value_name = "SECONDS")]
     timeout: Option<u64>,
-    /// Output folder for trajectory.csv, trajectory.png, latency.png and (with faults)
-    /// faults.png.
+    /// Output folder for trajectory.csv, trajectory.png, latency.png, (with faults)
+    /// faults.png and (QEMU) board.log, the firmware's decoded defmt log.
     #[arg(long, default_value = "runs/hil")]
     out: PathBuf,
 }
@@ -178,6 +187,16 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             config.show_progress = true;
             let image = firmware::build(&config)?;
             println!("{}", image.elf.display());
+        }
+        Cmd::Qemu { elf, timeout } => {
+            if timeout == 0 || timeout > 7 * 24 * 3600 {
+                bail!("--timeout must be in 1..=604800 seconds, got {timeout}");
+            }
+            let limit = Duration::from_secs(timeout);
+            let code = crate::qemu::run_with_log(&elf, limit, &mut std::io::stdout().lock())?;
+            if code != 0 {
+                bail!("the firmware exited with status {code}");
+            }
         }
         Cmd::RandomPolicy { dims, seed, out } => {
             let bytes = policy_file::random_policy(dims, seed)?;
@@ -274,6 +293,13 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
     report::write_png(&a.out.join("trajectory.png"), &episodes)?;
     report::write_latency_png(&a.out.join("latency.png"), &episodes)?;
     let mut written = vec!["trajectory.csv", "trajectory.png", "latency.png"];
+    if !summary.board_log.is_empty() {
+        let log = a.out.join("board.log");
+        let mut text = summary.board_log.join("\n");
+        text.push('\n');
+        std::fs::write(&log, text).with_context(|| format!("writing {}", log.display()))?;
+        written.push("board.log");
+    }
     let f = &config_faults(&a);
     if f.drop_frames > 0.0 || f.corrupt_bytes > 0.0 || f.cut_after.is_some() || a.hold_on_loss {
         report::write_faults_png(&a.out.join("faults.png"), &episodes)?;

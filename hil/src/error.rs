@@ -40,6 +40,14 @@ pub enum HilError {
         /// What QEMU printed.
         output: String,
     },
+    /// A firmware image's defmt log table cannot be read.
+    #[error("firmware log of {elf}: {message}")]
+    BoardLog {
+        /// The firmware image.
+        elf: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A policy file is invalid.
     #[error("invalid policy file: {0}")]
     Policy(#[from] policy_runtime::LoadError),

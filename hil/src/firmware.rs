@@ -20,6 +20,12 @@ pub struct FirmwareConfig {
     pub control_period_us: u32,
     /// Watchdog period in control periods (`WATCHDOG_PERIODS`).
     pub watchdog_periods: u32,
+    /// `true` (default): the firmware's `qemu` feature, with its log and its exit over
+    /// semihosting (what a QEMU session expects). `false`: built as for a real board
+    /// (`--no-default-features --features panic-message`): the log goes to an RTT buffer and no
+    /// semihosting call is made, so the image runs without a debugger and stops in a `wfi` loop
+    /// after `Bye`.
+    pub semihosting: bool,
     /// Show cargo's progress lines (`Compiling …`, `Finished …`) on stderr while building.
     pub show_progress: bool,
 }
@@ -31,6 +37,7 @@ impl FirmwareConfig {
             policy: policy.into(),
             control_period_us: bc::DEFAULT_CONTROL_PERIOD_US,
             watchdog_periods: bc::DEFAULT_WATCHDOG_PERIODS,
+            semihosting: true,
             show_progress: false,
         }
     }
@@ -95,9 +102,13 @@ fn cargo_build(config: &FirmwareConfig, bin: &str) -> Result<PathBuf, HilError> 
     let dir = firmware_dir();
     let target_dir = dir.join("target");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut child = Command::new(cargo)
-        .current_dir(&dir)
-        .args(["build", "--release", "--bin", bin, "--target", TARGET])
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&dir)
+        .args(["build", "--release", "--bin", bin, "--target", TARGET]);
+    if !config.semihosting {
+        cmd.args(["--no-default-features", "--features", "panic-message"]);
+    }
+    let mut child = cmd
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("CARGO_BUILD_RUSTFLAGS")
@@ -152,8 +163,10 @@ pub fn build(config: &FirmwareConfig) -> Result<Image, HilError> {
     std::fs::create_dir_all(&images)
         .map_err(|e| HilError::io(format!("creating {}", images.display()), e))?;
     let elf = images.join(format!(
-        "firmware-{policy_hash:016x}-{}us-{}.elf",
-        config.control_period_us, config.watchdog_periods
+        "firmware-{policy_hash:016x}-{}us-{}{}.elf",
+        config.control_period_us,
+        config.watchdog_periods,
+        if config.semihosting { "" } else { "-board" }
     ));
     std::fs::copy(&built, &elf).map_err(|e| {
         HilError::io(

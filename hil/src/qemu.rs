@@ -26,6 +26,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::HilError;
+use crate::board_log::BoardLog;
 
 /// The QEMU binary.
 pub const QEMU: &str = "qemu-system-arm";
@@ -46,12 +47,13 @@ pub enum Wiring {
     /// A Unix socket the host listens on (`-chardev socket`); the host end is a [`UnixStream`].
     UnixSocket,
     /// A pseudo-terminal (`-serial pty`); the host opens its slave end, `/dev/pts/N`, as a
-    /// serial port. Semihosting is off, as on a board without a debugger: the firmware's
-    /// exit after `Bye` (and a panic) halts the core in its fault handler instead of ending
-    /// QEMU, and QEMU keeps running until it is killed. (If QEMU exited, the kernel would
-    /// hang the pty up and discard the bytes the host had not read yet: the `Bye` was lost
-    /// that way in about 1 run of 40.) Panic messages are therefore not shown, and
-    /// [`Qemu::wait_exit`] after a session times out.
+    /// serial port. Semihosting is off, as on a board without a debugger: run an image built
+    /// for a board (`FirmwareConfig::semihosting` off: log over RTT, no semihosting call),
+    /// which stops in a `wfi` loop after `Bye` instead of ending QEMU, so QEMU keeps running
+    /// until it is killed. (If QEMU exited, the kernel would hang the pty up and discard the
+    /// bytes the host had not read yet: the `Bye` was lost that way in about 1 run of 40.)
+    /// [`Qemu::wait_exit`] after a session therefore times out. An image built with
+    /// semihosting traps at its first log line here.
     Pty,
 }
 
@@ -70,6 +72,8 @@ pub struct Qemu {
     stop_guard: Option<Sender<()>>,
     timed_out: Arc<AtomicBool>,
     output: [Arc<Mutex<Vec<u8>>>; 2],
+    /// The image's defmt table, to decode its log on stdout (`None`: shown as raw text).
+    log: Option<BoardLog>,
     end: HostEnd,
 }
 
@@ -93,6 +97,58 @@ pub fn install_signal_cleanup() -> Result<(), HilError> {
         std::process::exit(130);
     })
     .map_err(|e| HilError::Qemu(format!("cannot install the signal handler: {e}")))
+}
+
+/// Runs `elf` under QEMU with semihosting and no serial link (the self-test: what
+/// `cd firmware && cargo run --release` does through `hil qemu`), writing the firmware's defmt
+/// log to `out` line by line as it arrives. QEMU is killed after `limit`. Returns QEMU's exit
+/// code (the firmware's semihosting exit status).
+pub fn run_with_log(
+    elf: &Path,
+    limit: Duration,
+    out: &mut dyn std::io::Write,
+) -> Result<i32, HilError> {
+    let log = BoardLog::for_elf(elf)?;
+    let mut cmd = Command::new(QEMU);
+    cmd.args(["-M", "netduinoplus2", "-nographic", "-monitor", "none"])
+        .args(["-serial", "null", "-icount", "shift=0"])
+        .args(["-semihosting-config", "enable=on,target=native"])
+        .arg("-kernel")
+        .arg(elf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    die_with_parent(&mut cmd);
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| HilError::Qemu(format!("cannot start {QEMU}: {e}")))?;
+    let mut pipe = child.stdout.take().expect("piped");
+    let child = Arc::new(Mutex::new(child));
+    let (stop_tx, stop_rx) = mpsc::channel::<()>();
+    let guard = Arc::clone(&child);
+    thread::spawn(move || {
+        if let Err(RecvTimeoutError::Timeout) = stop_rx.recv_timeout(limit) {
+            kill(&guard);
+        }
+    });
+    let mut stream = log.stream();
+    let mut chunk = [0u8; 1024];
+    while let Ok(n @ 1..) = pipe.read(&mut chunk) {
+        for line in stream.push(&chunk[..n]) {
+            writeln!(out, "{line}").map_err(|e| HilError::io("writing the firmware log", e))?;
+        }
+    }
+    let _ = stop_tx.send(());
+    let status = child
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .wait()
+        .map_err(|e| HilError::io("waiting for QEMU", e))?;
+    status.code().ok_or_else(|| {
+        HilError::Qemu(format!(
+            "QEMU ended by a signal ({status}); time limit {limit:?}"
+        ))
+    })
 }
 
 /// Removes socket folders left by hosts that no longer run (killed while QEMU was starting).
@@ -341,6 +397,7 @@ impl Qemu {
             stop_guard: Some(stop_tx),
             timed_out,
             output,
+            log: BoardLog::for_elf(elf).ok(),
             end,
         })
     }
@@ -389,14 +446,33 @@ impl Qemu {
         self.timed_out.load(Ordering::SeqCst)
     }
 
-    /// What QEMU printed (semihosting output on stdout, errors on stderr).
+    /// The firmware's log so far, one line per defmt frame (empty if the image has no defmt
+    /// table).
+    pub fn log_lines(&self) -> Vec<String> {
+        match &self.log {
+            Some(log) => log.decode(&self.output[0].lock().unwrap_or_else(|e| e.into_inner())),
+            None => Vec::new(),
+        }
+    }
+
+    /// What QEMU printed: the firmware's log (semihosting output on stdout, decoded with the
+    /// image's defmt table) and QEMU's own errors (stderr).
     pub fn output(&self) -> String {
-        format!("{}{}", text(&self.output[0]), text(&self.output[1]))
+        let log = match &self.log {
+            Some(_) => self.log_lines().join("\n"),
+            None => text(&self.output[0]),
+        };
+        let errors = text(&self.output[1]);
+        match (log.is_empty(), errors.is_empty()) {
+            (_, true) => log,
+            (true, false) => errors,
+            (false, false) => format!("{log}\n{errors}"),
+        }
     }
 
     /// Waits up to `wait` for QEMU to exit by itself (semihosting exit); kills it otherwise.
     /// Returns its exit status if it exited by itself.
-    pub fn wait_exit(self, wait: Duration) -> Result<ExitStatus, HilError> {
+    pub fn wait_exit(&self, wait: Duration) -> Result<ExitStatus, HilError> {
         match self.exit_status(wait) {
             Some(s) if !self.timed_out() => Ok(s),
             Some(_) => Err(HilError::Timeout("QEMU hit its time limit".into())),

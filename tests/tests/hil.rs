@@ -43,6 +43,17 @@ fn shipped() -> (Vec<u8>, &'static Image) {
     (bytes, image.as_ref().unwrap_or_else(|e| panic!("{e}")))
 }
 
+/// The shipped policy's image built as for a real board (no semihosting; log over RTT).
+fn shipped_board_image() -> &'static Image {
+    static IMAGE: OnceLock<Result<Image, String>> = OnceLock::new();
+    let image = IMAGE.get_or_init(|| {
+        let mut config = FirmwareConfig::new(firmware::shipped_policy());
+        config.semihosting = false;
+        firmware::build(&config).map_err(|e| e.to_string())
+    });
+    image.as_ref().unwrap_or_else(|e| panic!("{e}"))
+}
+
 fn start(image: &Image, faults: Faults, seed: u64) -> Session {
     start_with(image, faults, seed, false)
 }
@@ -205,6 +216,19 @@ fn link_cut_commands_zero_torque_within_two_periods() {
     let summary = session.shutdown().expect("clean shutdown");
     // One event per cut; a heavily loaded host may add a spurious one between steps.
     assert!(summary.board_watchdog_events >= 3, "{summary:?}");
+    // The firmware's defmt log, decoded on the host: start, one warning per event, shutdown.
+    let log = &summary.board_log;
+    assert!(
+        log[0].starts_with("INFO link server: policy 3-64-64-1 hash"),
+        "{log:?}"
+    );
+    let warnings = log
+        .iter()
+        .filter(|l| l.starts_with("WARN watchdog:"))
+        .count();
+    assert_eq!(warnings as u32, summary.board_watchdog_events, "{log:?}");
+    let bye = format!("{} watchdog events", summary.board_watchdog_events);
+    assert!(log.last().is_some_and(|l| l.contains(&bye)), "{log:?}");
 }
 
 #[test]
@@ -281,16 +305,18 @@ fn oversized_policies_fail_the_firmware_build_with_their_sizes() {
 }
 
 #[test]
-fn firmware_with_shipped_policy_fits_32k_flash_and_4k_ram() {
+fn firmware_with_shipped_policy_fits_40k_flash_and_4k_ram() {
     if !qemu_present() {
         return;
     }
     let (_, image) = shipped();
     let s = hil::bench::sections(&image.elf).unwrap();
     assert!(s.rodata > 17_000, "weights not in flash? {s:?}");
+    // 37.4 KB today: 18 KB of weights, 4.3 KB of it panic-probe's message formatting
+    // (firmware feature `panic-message`).
     assert!(
-        s.flash() < 32 * 1024,
-        "flash {} B >= 32 KiB: {s:?}",
+        s.flash() < 40 * 1024,
+        "flash {} B >= 40 KiB: {s:?}",
         s.flash()
     );
     let session = start(image, Faults::default(), 0);
@@ -322,7 +348,8 @@ fn serial_back_end_over_qemu_pty_matches_host_runtime() {
     if !qemu_present() {
         return;
     }
-    let (bytes, image) = shipped();
+    let (bytes, _) = shipped();
+    let image = shipped_board_image();
     let mut host = load_host_policy(&bytes)
         .map(|(_, p)| p)
         .unwrap()
@@ -412,7 +439,7 @@ fn hil_run_serial_command_drives_a_board_on_a_qemu_pty() {
     if !qemu_present() {
         return;
     }
-    let (_, image) = shipped();
+    let image = shipped_board_image();
     let (qemu, pty) = start_pty_board(image);
     let out = tempfile::tempdir().unwrap();
     let policy = firmware::shipped_policy();
@@ -496,32 +523,12 @@ fn firmware_self_test_under_qemu() {
     let bytes = std::fs::read(&path).unwrap();
     let elf =
         firmware::build_self_test(&FirmwareConfig::new(&path)).unwrap_or_else(|e| panic!("{e}"));
-    let out = std::process::Command::new(hil::qemu::QEMU)
-        .args([
-            "-M",
-            "netduinoplus2",
-            "-nographic",
-            "-monitor",
-            "none",
-            "-serial",
-            "null",
-        ])
-        .args([
-            "-icount",
-            "shift=0",
-            "-semihosting-config",
-            "enable=on,target=native",
-        ])
-        .arg("-kernel")
-        .arg(&elf)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // What `cd firmware && cargo run --release` runs: QEMU, the defmt log decoded by `hil qemu`.
+    let mut log = Vec::new();
+    let code = hil::qemu::run_with_log(&elf, std::time::Duration::from_secs(60), &mut log)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&log);
+    assert_eq!(code, 0, "{text}");
     let hash = format!("{:016x}", hil_protocol::policy_hash(&bytes));
     assert!(
         text.contains(&format!("policy 3-64-64-1 hash {hash}")),

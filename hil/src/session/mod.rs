@@ -216,7 +216,7 @@ pub struct Session {
 }
 
 /// Final counters of a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
     /// Frames the board dropped as corrupt.
     pub board_corrupt_frames: u32,
@@ -224,6 +224,9 @@ pub struct Summary {
     pub board_watchdog_events: u32,
     /// Deepest stack use of the firmware, bytes.
     pub board_peak_stack: u32,
+    /// The firmware's defmt log, one line per message (QEMU only: a real board logs over RTT,
+    /// which probe-rs prints).
+    pub board_log: Vec<String>,
     /// Host-side counters.
     pub link: LinkCounters,
 }

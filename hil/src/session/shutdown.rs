@@ -15,11 +15,15 @@ impl Session {
     /// next session.
     pub fn shutdown(mut self) -> Result<Summary, HilError> {
         match self.shutdown_link() {
-            Ok(summary) => {
+            Ok(mut summary) => {
                 if let Board::Qemu(qemu) = self.board {
                     let status = qemu.wait_exit(Duration::from_secs(5))?;
+                    summary.board_log = qemu.log_lines();
                     if !status.success() {
-                        return Err(HilError::Qemu(format!("exited with {status}")));
+                        return Err(HilError::Qemu(format!(
+                            "exited with {status}; its log: {}",
+                            summary.board_log.join(" | ")
+                        )));
                     }
                 }
                 Ok(summary)
@@ -49,6 +53,7 @@ impl Session {
                         board_corrupt_frames: corrupt_frames,
                         board_watchdog_events: watchdog_events,
                         board_peak_stack: peak_stack,
+                        board_log: Vec::new(),
                         link,
                     });
                 }
