@@ -39,6 +39,16 @@ pub enum ParamError {
         /// Field name.
         name: &'static str,
     },
+    /// An integer count is below the supported minimum.
+    #[error("parameter `{name}` must be at least {min}, got {value}")]
+    TooSmall {
+        /// Field name.
+        name: &'static str,
+        /// Offending value.
+        value: u64,
+        /// Smallest accepted value.
+        min: u64,
+    },
     /// An integer count exceeds the supported maximum.
     #[error("parameter `{name}` must be at most {max}, got {value}")]
     TooLarge {

@@ -95,6 +95,7 @@ pub mod env;
 mod error;
 pub mod hifi;
 mod model;
+pub mod optimal;
 pub mod pendulum;
 pub mod rig;
 

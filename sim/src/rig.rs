@@ -102,6 +102,14 @@ pub enum RigError {
         /// The rejected parameter.
         source: ParamError,
     },
+    /// The trajectory optimiser needs a deterministic rig with the reference model.
+    #[error(
+        "rig `{rig}`: the optimal-control reference needs a deterministic rig with model = \"reference\" (Gym Pendulum-v1 dynamics), e.g. the `reference` preset"
+    )]
+    NotDeterministicReference {
+        /// The rig's name.
+        rig: String,
+    },
     /// `model = "reference"` with a field the reference model does not have.
     #[error(
         "invalid rig `{rig}`: `{field}` must be off for model = \"reference\" (Gym Pendulum-v1 exactly); use model = \"hifi\""
