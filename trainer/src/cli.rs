@@ -124,6 +124,12 @@ pub struct EvalArgs {
     /// Worker threads (default: all cores; results do not depend on it).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Also compute the optimal-control reference on the same episodes (trajectory
+    /// optimisation: dynamic programming + iLQR, see `sim::optimal`) and the paired gap of the
+    /// policy and the baseline to it. Needs a deterministic rig (`--rig reference`) and no
+    /// `--hold-prob`.
+    #[arg(long)]
+    pub optimum: bool,
 }
 
 /// The number of candle CPU threads a command will use (so `main` can pin them before any
@@ -292,7 +298,25 @@ fn eval_cmd(args: EvalArgs) -> anyhow::Result<()> {
     let (seed, hold) = (args.seed, args.hold_prob);
     let pol = quality::evaluate(&rig, &actor, seed, args.episodes, hold, threads)?;
     let base = quality::evaluate(&rig, &baseline, seed, args.episodes, hold, threads)?;
-    let cmp = Comparison::of(&rig.name, seed, hold, &pol, &base);
+    let mut cmp = Comparison::of(&rig.name, seed, hold, &pol, &base);
+    let optimum = if args.optimum {
+        if hold > 0.0 {
+            bail!("--optimum needs a deterministic episode: drop --hold-prob");
+        }
+        let started = std::time::Instant::now();
+        let opt = crate::optimum::evaluate_optimum(&rig, seed, args.episodes, threads)?;
+        if !args.json {
+            out!(
+                "optimum: {} episodes optimised in {:.1} s on {threads} threads",
+                args.episodes,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        cmp = cmp.with_optimum(&opt, &pol, &base);
+        opt
+    } else {
+        Vec::new()
+    };
     let csv = args
         .csv
         .clone()
@@ -300,7 +324,12 @@ fn eval_cmd(args: EvalArgs) -> anyhow::Result<()> {
     if let Some(dir) = csv.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    std::fs::write(&csv, quality::episodes_csv(&pol, &base))
+    let mut groups: Vec<(&str, &[quality::EpisodeQuality])> =
+        vec![("policy", &pol), ("baseline", &base)];
+    if !optimum.is_empty() {
+        groups.push(("optimum", &optimum));
+    }
+    std::fs::write(&csv, quality::episode_rows_csv(&groups))
         .with_context(|| format!("cannot write {}", csv.display()))?;
     if args.json {
         out!("{}", serde_json::to_string_pretty(&cmp)?);

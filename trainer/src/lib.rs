@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod network;
 pub mod noise;
 pub mod optimizer;
+pub mod optimum;
 pub mod plot;
 pub mod quality;
 pub mod replay;

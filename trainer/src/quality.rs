@@ -325,6 +325,20 @@ pub struct Comparison {
     pub policy_only_successes: usize,
     /// Episodes the baseline keeps upright that the policy does not.
     pub baseline_only_successes: usize,
+    /// The optimal-control reference on the same episodes (`trainer eval --optimum`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub optimum: Option<OptimumComparison>,
+}
+
+/// The optimiser's figures and both controllers' paired gaps to it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct OptimumComparison {
+    /// The optimiser's figures (its sequences replayed on the rig).
+    pub summary: QualitySummary,
+    /// Optimum minus policy, per episode.
+    pub policy_gap: crate::optimum::Gap,
+    /// Optimum minus baseline, per episode.
+    pub baseline_gap: crate::optimum::Gap,
 }
 
 impl Comparison {
@@ -356,74 +370,97 @@ impl Comparison {
             paired_diff_stderr,
             policy_only_successes: count(&|p, b| p.success && !b.success),
             baseline_only_successes: count(&|p, b| b.success && !p.success),
+            optimum: None,
         }
+    }
+
+    /// Adds the optimal-control reference (same episodes, same order as the controllers').
+    pub fn with_optimum(
+        mut self,
+        optimum: &[EpisodeQuality],
+        policy: &[EpisodeQuality],
+        baseline: &[EpisodeQuality],
+    ) -> Self {
+        self.optimum = Some(OptimumComparison {
+            summary: QualitySummary::of(optimum),
+            policy_gap: crate::optimum::Gap::of(optimum, policy),
+            baseline_gap: crate::optimum::Gap::of(optimum, baseline),
+        });
+        self
     }
 
     /// The side-by-side table printed by `trainer eval`.
     pub fn table(&self) -> String {
         let opt =
             |x: Option<f64>, prec: usize| x.map_or("-".to_string(), |v| format!("{v:.prec$}"));
-        let rows: [(&str, String, String); 9] = [
+        type Cell = dyn Fn(&QualitySummary) -> String;
+        let rows: [(&str, Box<Cell>); 8] = [
             (
                 "mean return ± s.e.",
-                format!(
-                    "{:.1} ± {:.1}",
-                    self.policy.mean_return, self.policy.stderr_return
-                ),
-                format!(
-                    "{:.1} ± {:.1}",
-                    self.baseline.mean_return, self.baseline.stderr_return
-                ),
+                Box::new(|q| format!("{:.1} ± {:.1}", q.mean_return, q.stderr_return)),
             ),
             (
                 "worst return",
-                format!("{:.1}", self.policy.worst_return),
-                format!("{:.1}", self.baseline.worst_return),
+                Box::new(|q| format!("{:.1}", q.worst_return)),
             ),
             (
                 "success rate",
-                format!("{:.1} %", 100.0 * self.policy.success_rate),
-                format!("{:.1} %", 100.0 * self.baseline.success_rate),
+                Box::new(|q| format!("{:.1} %", 100.0 * q.success_rate)),
             ),
             (
                 "steady-state |θ| [rad]",
-                opt(self.policy.steady_state_abs_theta, 4),
-                opt(self.baseline.steady_state_abs_theta, 4),
+                Box::new(move |q| opt(q.steady_state_abs_theta, 4)),
             ),
             (
                 "settling [steps]",
-                opt(self.policy.settling_steps, 1),
-                opt(self.baseline.settling_steps, 1),
+                Box::new(move |q| opt(q.settling_steps, 1)),
             ),
             (
                 "chatter [N·m/step]",
-                format!("{:.4}", self.policy.chatter),
-                format!("{:.4}", self.baseline.chatter),
+                Box::new(|q| format!("{:.4}", q.chatter)),
             ),
             (
                 "peak torque [N·m]",
-                format!("{:.3}", self.policy.peak_torque),
-                format!("{:.3}", self.baseline.peak_torque),
+                Box::new(|q| format!("{:.3}", q.peak_torque)),
             ),
             (
                 "RMS torque [N·m]",
-                format!("{:.3}", self.policy.rms_torque),
-                format!("{:.3}", self.baseline.rms_torque),
-            ),
-            (
-                "upright only with",
-                format!("{}", self.policy_only_successes),
-                format!("{}", self.baseline_only_successes),
+                Box::new(|q| format!("{:.3}", q.rms_torque)),
             ),
         ];
-        let mut s = format!("{:<24} {:>18} {:>18}\n", "", "policy", "swing-up + LQR");
-        for (name, p, b) in rows {
-            s.push_str(&format!("{name:<24} {p:>18} {b:>18}\n"));
+        let optimum = self.optimum.as_ref().map(|o| &o.summary);
+        let mut s = format!("{:<24} {:>18} {:>18}", "", "policy", "swing-up + LQR");
+        if optimum.is_some() {
+            s.push_str(&format!(" {:>18}", "optimum (iLQR)"));
         }
+        s.push('\n');
+        for (name, cell) in rows {
+            s.push_str(&format!(
+                "{name:<24} {:>18} {:>18}",
+                cell(&self.policy),
+                cell(&self.baseline)
+            ));
+            if let Some(o) = optimum {
+                s.push_str(&format!(" {:>18}", cell(o)));
+            }
+            s.push('\n');
+        }
+        s.push_str(&format!(
+            "{:<24} {:>18} {:>18}\n",
+            "upright only with", self.policy_only_successes, self.baseline_only_successes
+        ));
         s.push_str(&format!(
             "paired return difference (policy − baseline): {:.1} ± {:.1}\n",
             self.paired_diff_mean, self.paired_diff_stderr
         ));
+        if let Some(o) = &self.optimum {
+            for (who, g) in [("policy", &o.policy_gap), ("baseline", &o.baseline_gap)] {
+                s.push_str(&format!(
+                    "gap to the optimum ({who}): {:.2} ± {:.2}, worst {:.1} (episode seed {}); {} episodes where the {who} beat the optimiser\n",
+                    g.mean, g.stderr, g.worst, g.worst_seed, g.controller_better
+                ));
+            }
+        }
         s
     }
 }

@@ -332,3 +332,72 @@ fn corrupt_checkpoint_is_refused_and_nothing_exported_from_it() {
     assert_eq!(read("policy.postcard"), policy);
     assert_eq!(read("policy_final.postcard"), last);
 }
+
+/// `eval --optimum`: the optimal-control reference on the same episodes, in the table and the
+/// JSON; refused where it is undefined (a noisy or randomised rig, link losses).
+#[test]
+fn eval_optimum_reports_the_paired_gap_and_refuses_nondeterministic_episodes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let policy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/pendulum.postcard");
+    let policy = policy.to_str().unwrap();
+    let csv = dir.join("eval.csv");
+    let out = trainer(
+        &[
+            "eval",
+            policy,
+            "--rig",
+            "reference",
+            "--optimum",
+            "--episodes",
+            "12",
+            "--json",
+            "--csv",
+            csv.to_str().unwrap(),
+        ],
+        dir,
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let opt = &v["optimum"];
+    let gap = &opt["policy_gap"];
+    // The optimiser is at least as good as the policy on every episode, and strictly better
+    // on average (the shipped policy is several points from the optimum).
+    assert_eq!(gap["controller_better"], 0, "{text}");
+    assert!(gap["mean"].as_f64().unwrap() > 0.5, "{text}");
+    assert_eq!(opt["baseline_gap"]["controller_better"], 0, "{text}");
+    let opt_mean = opt["summary"]["mean_return"].as_f64().unwrap();
+    let pol_mean = v["policy"]["mean_return"].as_f64().unwrap();
+    let gap_mean = gap["mean"].as_f64().unwrap();
+    assert!((opt_mean - pol_mean - gap_mean).abs() < 1e-6, "{text}");
+    let rows = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(
+        rows.lines().filter(|l| l.starts_with("optimum,")).count(),
+        12
+    );
+
+    assert_user_error(
+        &trainer(&["eval", policy, "--optimum", "--episodes", "2"], dir),
+        &["realistic", "model = \"reference\""],
+    );
+    assert_user_error(
+        &trainer(
+            &[
+                "eval",
+                policy,
+                "--rig",
+                "reference",
+                "--optimum",
+                "--hold-prob",
+                "0.1",
+            ],
+            dir,
+        ),
+        &["--optimum", "--hold-prob"],
+    );
+}

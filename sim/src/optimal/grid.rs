@@ -68,7 +68,10 @@ impl ValueGrid {
             let current = &mut head[t * layer..];
             let g = &grid;
             std::thread::scope(|s| {
-                for (c, chunk) in current.chunks_mut(rows_per_thread * spec.speeds).enumerate() {
+                for (c, chunk) in current
+                    .chunks_mut(rows_per_thread * spec.speeds)
+                    .enumerate()
+                {
                     s.spawn(move || g.backup_rows(d, next, c * rows_per_thread, chunk));
                 }
             });

@@ -187,10 +187,21 @@ impl TrajectoryOptimizer {
 
     /// Refines a caller's action sequence from `x0` (e.g. a policy's own episode): the result
     /// is never worse than `initial` (length: the episode length).
-    pub fn refine(&self, x0: Vector2<f64>, initial: &[f64], ws: &mut Workspace) -> OptimalTrajectory {
+    pub fn refine(
+        &self,
+        x0: Vector2<f64>,
+        initial: &[f64],
+        ws: &mut Workspace,
+    ) -> OptimalTrajectory {
         let mut actions = initial.to_vec();
         actions.resize(self.params.max_episode_steps, 0.0);
-        ilqr::optimise(&self.dynamics, [x0.x, x0.y], &mut actions, &self.settings, ws);
+        ilqr::optimise(
+            &self.dynamics,
+            [x0.x, x0.y],
+            &mut actions,
+            &self.settings,
+            ws,
+        );
         self.finish(x0, actions, Start::Given)
     }
 

@@ -5,6 +5,7 @@ mod energy;
 mod golden;
 mod hifi_imperfections;
 mod hifi_matches_reference;
+mod optimal;
 mod params;
 mod rig;
 mod swing_up;
