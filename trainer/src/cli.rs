@@ -45,6 +45,67 @@ pub enum Command {
     Eval(EvalArgs),
     /// Print the default configuration as TOML (a starting point for `--config`).
     PrintConfig,
+    /// Run a multi-seed study or hyperparameter sweep from a sweep file (locally, or as a Slurm
+    /// job array with --slurm), or aggregate one (`trainer sweep report DIR`).
+    Sweep(SweepArgs),
+}
+
+/// Arguments of `sweep`.
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct SweepArgs {
+    /// `report DIR`: aggregate a sweep folder.
+    #[command(subcommand)]
+    pub action: Option<SweepAction>,
+    /// The sweep file (TOML: base, rig, seeds, samples, [params]; see the trainer README).
+    #[arg(required = true)]
+    pub file: Option<PathBuf>,
+    /// Sweep folder (default `runs/sweeps/<name>`); re-running the same command resumes it.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Training processes at a time (default: the number of cores); each is single-threaded.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Write a Slurm job-array script and the manifest instead of running the jobs here.
+    #[arg(long)]
+    pub slurm: bool,
+    /// With --slurm: submit the script with `sbatch`.
+    #[arg(long, requires = "slurm")]
+    pub submit: bool,
+    /// With --slurm: most array tasks at once (`%M`; 0 = no limit).
+    #[arg(long, default_value_t = 0, value_name = "M")]
+    pub slurm_max_parallel: usize,
+    /// With --slurm: wall-time limit per task.
+    #[arg(long, default_value = "02:00:00", value_name = "HH:MM:SS")]
+    pub slurm_time: String,
+    /// With --slurm: memory per task.
+    #[arg(long, default_value = "2G", value_name = "SIZE")]
+    pub slurm_mem: String,
+    /// With --slurm: partition.
+    #[arg(long, value_name = "NAME")]
+    pub slurm_partition: Option<String>,
+}
+
+/// Subcommands of `sweep`.
+#[derive(Debug, Subcommand)]
+pub enum SweepAction {
+    /// Aggregate the finished jobs of a sweep folder: a table per configuration (mean ± 95 %
+    /// CI over seeds), report.csv, report.json and learning_curves.png in the folder.
+    Report {
+        /// The sweep folder.
+        dir: PathBuf,
+    },
+    /// Run (or resume) one job of a sweep folder: what each Slurm array task does.
+    #[command(hide = true)]
+    Job {
+        /// The sweep folder.
+        dir: PathBuf,
+        /// The job's index in the manifest (the array task id).
+        index: usize,
+    },
 }
 
 /// Arguments of `train`.
@@ -163,7 +224,112 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             out_raw!("{}", TrainConfig::default().to_toml());
             Ok(())
         }
+        Command::Sweep(args) => sweep_cmd(args),
     }
+}
+
+fn sweep_cmd(args: SweepArgs) -> anyhow::Result<()> {
+    use crate::sweep::{SweepFolder, local, slurm};
+    let exe = std::env::current_exe().context("cannot find the trainer executable")?;
+    match args.action {
+        Some(SweepAction::Report { dir }) => return sweep_report(&SweepFolder::open(&dir)?),
+        Some(SweepAction::Job { dir, index }) => {
+            let folder = SweepFolder::open(&dir)?;
+            let Some(job) = folder.manifest.jobs.get(index) else {
+                bail!(
+                    "job index {index} is outside the sweep's {} jobs",
+                    folder.manifest.jobs.len()
+                );
+            };
+            local::run_one(&exe, &folder, job)?;
+            out!(
+                "job {} finished: {}",
+                job.name,
+                folder.job_dir(job).display()
+            );
+            return Ok(());
+        }
+        None => {}
+    }
+    let file = args.file.context("a sweep file is needed")?;
+    let jobs = args.jobs.unwrap_or_else(quality::default_threads);
+    if jobs == 0 || jobs > 1024 {
+        bail!("--jobs must be in 1..=1024, got {jobs}");
+    }
+    let out = match args.out {
+        Some(o) => o,
+        None => {
+            let spec = crate::sweep::SweepSpec::from_file(&file)?;
+            let name = spec.name.unwrap_or_else(|| {
+                file.file_stem()
+                    .map_or("sweep".into(), |s| s.to_string_lossy().into_owned())
+            });
+            Path::new("runs").join("sweeps").join(name)
+        }
+    };
+    let folder = SweepFolder::prepare(&file, &out)?;
+    let (n_cfg, n_jobs) = (folder.manifest.configs.len(), folder.manifest.jobs.len());
+    if args.slurm {
+        let opts = slurm::SlurmOptions {
+            max_parallel: args.slurm_max_parallel,
+            time: args.slurm_time,
+            mem: args.slurm_mem,
+            partition: args.slurm_partition,
+        };
+        let script = slurm::write_array_script(&folder, &exe, &opts)?;
+        out!(
+            "sweep `{}`: {n_cfg} configurations × seeds = {n_jobs} jobs in {}",
+            folder.manifest.name,
+            out.display()
+        );
+        out!("Slurm job array: {}", script.display());
+        if args.submit {
+            let st = std::process::Command::new("sbatch")
+                .arg(&script)
+                .status()
+                .context("cannot run sbatch (is Slurm installed?)")?;
+            if !st.success() {
+                bail!("sbatch {} failed ({st})", script.display());
+            }
+        } else {
+            out!("submit: sbatch {}", script.display());
+        }
+        out!("then: trainer sweep report {}", out.display());
+        return Ok(());
+    }
+    out!(
+        "sweep `{}`: {n_cfg} configurations × seeds = {n_jobs} jobs in {}, {jobs} at a time",
+        folder.manifest.name,
+        out.display()
+    );
+    let summary = local::run_all(&exe, &folder, jobs, args.quiet)?;
+    out!(
+        "{} jobs finished before (kept), {} finished now, {} failed, in {:.1} s",
+        summary.already_done,
+        summary.finished,
+        summary.failed.len(),
+        summary.seconds
+    );
+    sweep_report(&folder)?;
+    if !summary.failed.is_empty() {
+        let list: Vec<String> = summary.failed.iter().map(|(_, m)| m.clone()).collect();
+        return Err(crate::error::TrainError::Sweep(format!(
+            "{} of {n_jobs} jobs failed (re-run the same command to retry them):\n{}",
+            list.len(),
+            list.join("\n")
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+fn sweep_report(folder: &crate::sweep::SweepFolder) -> anyhow::Result<()> {
+    let report = crate::sweep::aggregate(folder)?;
+    out_raw!("{}", report.table());
+    let written = report.write(folder)?;
+    let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+    out!("wrote {}", names.join(", "));
+    Ok(())
 }
 
 fn train(args: TrainArgs) -> anyhow::Result<()> {

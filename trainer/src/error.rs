@@ -56,6 +56,9 @@ pub enum TrainError {
     /// A policy, rig or setting does not fit what it is used with.
     #[error("{0}")]
     Mismatch(String),
+    /// A sweep file or sweep folder is invalid, or a sweep's jobs failed.
+    #[error("sweep: {0}")]
+    Sweep(String),
     /// The actor cannot be written in the policy format.
     #[error("export failed: {0}")]
     Export(String),

@@ -21,6 +21,7 @@ pub mod plot;
 pub mod quality;
 pub mod replay;
 pub mod robustness;
+pub mod sweep;
 pub mod train;
 
 pub use config::{ConfigOverrides, NoiseKind, TrainConfig};

@@ -401,3 +401,208 @@ fn eval_optimum_reports_the_paired_gap_and_refuses_nondeterministic_episodes() {
         &["--optimum", "--hold-prob"],
     );
 }
+
+/// A tiny sweep file: 2 configurations × 2 seeds of 1,200-step runs.
+fn tiny_sweep(dir: &Path, extra: &str) -> std::path::PathBuf {
+    let path = dir.join("tiny.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "seeds = [0, 1]\n{extra}\n[params]\nactor_lr = [1e-3, 3e-4]\ntotal_steps = [1200]\n\
+             checkpoint_every = [400]\neval_every = [400]\neval_episodes = [5]\n\
+             final_eval_episodes = [20]\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// Processes whose command line mentions `needle`.
+fn processes_mentioning(needle: &str) -> Vec<u32> {
+    let mut pids = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if let Ok(cmd) = std::fs::read(format!("/proc/{pid}/cmdline"))
+            && String::from_utf8_lossy(&cmd).contains(needle)
+        {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// Killing a sweep midway leaves no training process behind; re-running the same command
+/// keeps the finished jobs as they are and completes the rest; the report covers every job.
+#[test]
+fn a_killed_sweep_resumes_without_retraining_finished_jobs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let spec = tiny_sweep(dir, "");
+    let out = dir.join("sw");
+    let args = [
+        "sweep",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--jobs",
+        "2",
+        "--quiet",
+    ];
+    let mut sweep = Command::new(env!("CARGO_BIN_EXE_trainer"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let jobs = out.join("jobs");
+    let finished = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(&jobs)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.join("summary.txt").exists())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    while finished().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no job finished in time"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    sweep.kill().unwrap();
+    sweep.wait().unwrap();
+    let done_before = finished();
+    assert!(
+        done_before.len() < 4,
+        "the sweep finished before it was killed"
+    );
+    // Its training processes die with it (parent-death signal).
+    let needle = out.to_str().unwrap().to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !processes_mentioning(&needle).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "training processes survived the sweep: {:?}",
+            processes_mentioning(&needle)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let stamp = |p: &Path| {
+        let f = p.join("policy.postcard");
+        (
+            std::fs::metadata(&f).unwrap().modified().unwrap(),
+            std::fs::read(&f).unwrap(),
+        )
+    };
+    let before: Vec<_> = done_before.iter().map(|p| stamp(p)).collect();
+
+    let rerun = trainer(&args, dir);
+    let text = String::from_utf8_lossy(&rerun.stdout);
+    assert!(
+        rerun.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&rerun.stderr)
+    );
+    assert!(
+        text.contains(&format!(
+            "{} jobs finished before (kept)",
+            done_before.len()
+        )),
+        "{text}"
+    );
+    assert_eq!(finished().len(), 4, "{text}");
+    for (p, b) in done_before.iter().zip(&before) {
+        assert_eq!(&stamp(p), b, "{} was retrained", p.display());
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["jobs_done"], 4);
+    for c in report["configs"].as_array().unwrap() {
+        assert_eq!(c["seeds_done"].as_array().unwrap().len(), 2, "{report}");
+        assert!(c["mean_return"]["ci95"].as_f64().is_some(), "{report}");
+    }
+    assert!(out.join("learning_curves.png").exists() && out.join("report.csv").exists());
+}
+
+/// Sweep-file mistakes are named; the Slurm path writes a job array whose tasks run the jobs;
+/// a folder holding another sweep is not mixed with a new one.
+#[test]
+fn sweep_files_are_checked_and_slurm_arrays_run_the_manifest_jobs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("bad.toml"),
+        "seeds = [0]\n[params]\nactr_lr = [1e-3]\n",
+    )
+    .unwrap();
+    assert_user_error(
+        &trainer(&["sweep", "bad.toml", "--out", "b"], dir),
+        &["actr_lr", "unknown config field"],
+    );
+    std::fs::write(dir.join("bad2.toml"), "seeds = [0]\ncolour = 1\n").unwrap();
+    assert_user_error(
+        &trainer(&["sweep", "bad2.toml", "--out", "b"], dir),
+        &["colour"],
+    );
+    std::fs::write(
+        dir.join("bad3.toml"),
+        "seeds = [0]\n[params]\nbatch_size = [0]\n",
+    )
+    .unwrap();
+    assert_user_error(
+        &trainer(&["sweep", "bad3.toml", "--out", "b"], dir),
+        &["batch_size"],
+    );
+    let spec = tiny_sweep(dir, "name = \"tiny\"");
+    let out = trainer(
+        &[
+            "sweep",
+            spec.to_str().unwrap(),
+            "--out",
+            "s",
+            "--slurm",
+            "--slurm-max-parallel",
+            "2",
+        ],
+        dir,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let script = std::fs::read_to_string(dir.join("s/slurm/array.sh")).unwrap();
+    assert!(script.contains("#SBATCH --array=0-3%2"), "{script}");
+    assert!(script.contains("sweep job"), "{script}");
+    // An array task: job 2 (configuration 1, seed 0).
+    let task = trainer(&["sweep", "job", "s", "2"], dir);
+    assert!(
+        task.status.success(),
+        "{}",
+        String::from_utf8_lossy(&task.stderr)
+    );
+    assert!(dir.join("s/jobs/cfg001-seed0/summary.txt").exists());
+    let report = trainer(&["sweep", "report", "s"], dir);
+    let text = String::from_utf8_lossy(&report.stdout);
+    assert!(
+        report.status.success() && text.contains("1/4 jobs finished"),
+        "{text}"
+    );
+    assert_user_error(
+        &trainer(&["sweep", "job", "s", "4"], dir),
+        &["job index 4", "4 jobs"],
+    );
+    // The same folder for a different sweep is refused.
+    std::fs::write(dir.join("other.toml"), "seeds = [5]\n").unwrap();
+    assert_user_error(
+        &trainer(&["sweep", "other.toml", "--out", "s", "--slurm"], dir),
+        &["holds another sweep"],
+    );
+}
