@@ -252,7 +252,9 @@ fn sweep_cmd(args: SweepArgs) -> anyhow::Result<()> {
         None => {}
     }
     let file = args.file.context("a sweep file is needed")?;
-    let jobs = args.jobs.unwrap_or_else(quality::default_threads);
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if jobs == 0 || jobs > 1024 {
         bail!("--jobs must be in 1..=1024, got {jobs}");
     }

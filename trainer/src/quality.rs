@@ -257,10 +257,19 @@ pub fn evaluate(
     Ok(out.into_iter().flatten().collect())
 }
 
-/// Threads for evaluation: the machine's cores.
+/// Threads for evaluation: `TRAINER_EVAL_THREADS` when set to a positive number (a sweep sets
+/// 1 for its jobs, which already fill the cores), else the machine's cores. Results do not
+/// depend on it.
 pub fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    std::env::var(EVAL_THREADS_VAR)
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| (1..=256).contains(&n))
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
+
+/// The environment variable that caps [`default_threads`].
+pub const EVAL_THREADS_VAR: &str = "TRAINER_EVAL_THREADS";
 
 /// Per-episode CSV of a policy and the baseline on the same episodes.
 pub fn episodes_csv(policy: &[EpisodeQuality], baseline: &[EpisodeQuality]) -> String {

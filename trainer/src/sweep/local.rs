@@ -42,7 +42,10 @@ pub fn job_command(exe: &Path, folder: &SweepFolder, job: &Job) -> Result<Comman
                 .arg(&dir);
         }
     }
-    cmd.arg("--quiet").env("RAYON_NUM_THREADS", "1");
+    // One core per job, its evaluations included: the jobs fill the cores.
+    cmd.arg("--quiet")
+        .env("RAYON_NUM_THREADS", "1")
+        .env(crate::quality::EVAL_THREADS_VAR, "1");
     Ok(cmd)
 }
 

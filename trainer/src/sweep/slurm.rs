@@ -61,7 +61,7 @@ pub fn array_script(
          {partition}\
          #SBATCH --output={out}/%A_%a.out\n\
          set -euo pipefail\n\
-         export RAYON_NUM_THREADS=1\n\
+         export RAYON_NUM_THREADS=1 TRAINER_EVAL_THREADS=1\n\
          exec {exe} sweep job {root_q} \"$SLURM_ARRAY_TASK_ID\"\n",
         name = folder.manifest.name,
         manifest = root.join("manifest.toml").display(),
