@@ -606,3 +606,79 @@ fn sweep_files_are_checked_and_slurm_arrays_run_the_manifest_jobs() {
         &["holds another sweep"],
     );
 }
+
+/// A job killed from outside is reported as failed, with its status and log, and the other jobs
+/// still run; the sweep exits with status 1; the same command then retries only that job.
+#[test]
+fn a_failed_job_is_reported_and_does_not_stop_the_others() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // Like `tiny_sweep`, with a first job long enough to be caught running.
+    let spec = dir.join("fail.toml");
+    std::fs::write(
+        &spec,
+        "seeds = [0, 1]\n[params]\nactor_lr = [1e-3, 3e-4]\ntotal_steps = [4000]\n\
+         checkpoint_every = [1000]\neval_every = [1000]\neval_episodes = [5]\n\
+         final_eval_episodes = [20]\n",
+    )
+    .unwrap();
+    let out = dir.join("sw");
+    let args = [
+        "sweep",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--jobs",
+        "1",
+        "--quiet",
+    ];
+    let sweep = Command::new(env!("CARGO_BIN_EXE_trainer"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Kill the first training process (job cfg000-seed0) as soon as it runs.
+    let needle = out.join("configs").join("cfg000-seed0.toml");
+    let needle = needle.to_str().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let victim = loop {
+        if let Some(&pid) = processes_mentioning(needle).first() {
+            break pid;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first job never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let killed = Command::new("kill")
+        .args(["-9", &victim.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let result = sweep.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&result.stdout),
+        String::from_utf8_lossy(&result.stderr),
+    );
+    assert_eq!(result.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("1 of 4 jobs failed") && stderr.contains("job cfg000-seed0 failed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("signal: 9"), "{stderr}");
+    assert!(stdout.contains("3 finished now, 1 failed"), "{stdout}");
+    assert!(
+        stdout.contains("3/4 jobs finished"),
+        "the report covers the others: {stdout}"
+    );
+    let rerun = trainer(&args, dir);
+    let text = String::from_utf8_lossy(&rerun.stdout);
+    assert!(rerun.status.success(), "{text}");
+    assert!(
+        text.contains("3 jobs finished before (kept), 1 finished now, 0 failed"),
+        "{text}"
+    );
+}
