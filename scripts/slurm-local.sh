@@ -7,9 +7,11 @@
 set -euo pipefail
 
 if [ "${1:-}" = stop ]; then
-  pkill -x slurmd 2>/dev/null || true
-  pkill -x slurmctld 2>/dev/null || true
-  pkill -x munged 2>/dev/null || true
+  for d in slurmd slurmctld munged; do pkill -x "$d" 2>/dev/null || true; done
+  for _ in $(seq 1 20); do
+    pgrep -x slurmd >/dev/null || pgrep -x slurmctld >/dev/null || pgrep -x munged >/dev/null || break
+    sleep 0.5
+  done
   echo "slurm-local: stopped"
   exit 0
 fi
