@@ -258,18 +258,11 @@ fn sweep_cmd(args: SweepArgs) -> anyhow::Result<()> {
     if jobs == 0 || jobs > 1024 {
         bail!("--jobs must be in 1..=1024, got {jobs}");
     }
-    let out = match args.out {
-        Some(o) => o,
-        None => {
-            let spec = crate::sweep::SweepSpec::from_file(&file)?;
-            let name = spec.name.unwrap_or_else(|| {
-                file.file_stem()
-                    .map_or("sweep".into(), |s| s.to_string_lossy().into_owned())
-            });
-            Path::new("runs").join("sweeps").join(name)
-        }
-    };
-    let folder = SweepFolder::prepare(&file, &out)?;
+    let spec = crate::sweep::SweepSpec::from_file(&file)?;
+    let out = args
+        .out
+        .unwrap_or_else(|| Path::new("runs").join("sweeps").join(spec.name_for(&file)));
+    let folder = SweepFolder::prepare(&spec, &file, &out)?;
     let (n_cfg, n_jobs) = (folder.manifest.configs.len(), folder.manifest.jobs.len());
     if args.slurm {
         let opts = slurm::SlurmOptions {

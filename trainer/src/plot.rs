@@ -15,7 +15,8 @@ fn plot_err(path: &Path, e: impl std::fmt::Display) -> TrainError {
     }
 }
 
-fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+/// The finite span of `values`, padded by 5 % (at least 1e-3); (−1, 1) if none is finite.
+pub(crate) fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for v in values.filter(|v| v.is_finite()) {
         lo = lo.min(v);

@@ -280,7 +280,7 @@ pub fn episodes_csv(policy: &[EpisodeQuality], baseline: &[EpisodeQuality]) -> S
 pub fn episode_rows_csv(groups: &[(&str, &[EpisodeQuality])]) -> String {
     let rows = groups.iter().flat_map(|(name, eps)| {
         eps.iter().enumerate().map(move |(i, e)| EpisodeRow {
-            controller: name,
+            controller: std::borrow::Cow::Borrowed(name),
             episode: i,
             seed: e.seed,
             r#return: e.ret,
@@ -295,10 +295,36 @@ pub fn episode_rows_csv(groups: &[(&str, &[EpisodeQuality])]) -> String {
     crate::metrics::csv_text(rows, true)
 }
 
+/// Reads back the episodes of `controller` from a CSV written by [`episode_rows_csv`].
+pub fn read_episode_rows(
+    path: &std::path::Path,
+    controller: &str,
+) -> Result<Vec<EpisodeQuality>, TrainError> {
+    let bad = |e: csv::Error| TrainError::Mismatch(format!("{}: {e}", path.display()));
+    let mut reader = csv::Reader::from_path(path).map_err(bad)?;
+    let mut eps = Vec::new();
+    for row in reader.deserialize::<EpisodeRow>() {
+        let r = row.map_err(bad)?;
+        if r.controller == controller {
+            eps.push(EpisodeQuality {
+                seed: r.seed,
+                ret: r.r#return,
+                success: r.success != 0,
+                tail_abs_theta: r.tail_abs_theta,
+                settling_step: r.settling_step,
+                chatter: r.chatter,
+                peak_torque: r.peak_torque,
+                rms_torque: r.rms_torque,
+            });
+        }
+    }
+    Ok(eps)
+}
+
 /// A row of the per-episode CSV.
-#[derive(Serialize)]
+#[derive(Serialize, serde::Deserialize)]
 struct EpisodeRow<'a> {
-    controller: &'a str,
+    controller: std::borrow::Cow<'a, str>,
     episode: usize,
     seed: u64,
     r#return: f64,

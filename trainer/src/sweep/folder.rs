@@ -53,13 +53,12 @@ impl SweepFolder {
     /// Creates (or re-opens) the folder for `spec` read from `spec_path`. Re-opening checks
     /// that the folder holds this very sweep (same configurations, seeds and job configs);
     /// anything else is refused rather than mixed.
-    pub fn prepare(spec_path: &Path, root: &Path) -> Result<Self, TrainError> {
-        let spec = SweepSpec::from_file(spec_path)?;
+    pub fn prepare(spec: &SweepSpec, spec_path: &Path, root: &Path) -> Result<Self, TrainError> {
         let dir = spec_path.parent().unwrap_or(Path::new("."));
         let base = spec.base_config(dir)?;
         let configs = spec.configs(&base)?;
         let jobs = spec.jobs(&configs)?;
-        let name = spec.name.clone().unwrap_or_else(|| stem(spec_path));
+        let name = spec.name_for(spec_path);
         let manifest = Manifest {
             name,
             configs,
@@ -153,11 +152,6 @@ impl SweepFolder {
             JobState::Fresh
         }
     }
-}
-
-fn stem(path: &Path) -> String {
-    path.file_stem()
-        .map_or("sweep".into(), |s| s.to_string_lossy().into_owned())
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {

@@ -30,7 +30,14 @@ pub fn job_command(exe: &Path, folder: &SweepFolder, job: &Job) -> Result<Comman
         JobState::Resumable => {
             cmd.arg("train").arg("--resume").arg(&dir);
         }
-        JobState::Fresh | JobState::Done => {
+        JobState::Done => {
+            return Err(TrainError::Sweep(format!(
+                "job {} has finished already ({})",
+                job.name,
+                dir.display()
+            )));
+        }
+        JobState::Fresh => {
             // Stopped before its first checkpoint: nothing worth keeping.
             if dir.exists() {
                 std::fs::remove_dir_all(&dir).map_err(|e| TrainError::io(&dir, e))?;

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::folder::{JobState, SweepFolder};
 use crate::error::TrainError;
-use crate::quality::{EpisodeQuality, QualitySummary};
+use crate::quality::QualitySummary;
 use crate::train::files;
 
 /// A mean over seeds with its 95 % confidence interval.
@@ -28,12 +28,8 @@ pub struct Interval {
 impl Interval {
     /// Mean and 95 % half-width of `x` (Student's t).
     pub fn of(x: &[f64]) -> Self {
-        let n = x.len();
-        let mean = x.iter().sum::<f64>() / n.max(1) as f64;
-        let ci95 = (n >= 2).then(|| {
-            let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-            t_975(n - 1) * (var / n as f64).sqrt()
-        });
+        let (mean, stderr) = crate::quality::mean_stderr(x);
+        let ci95 = (x.len() >= 2).then(|| t_975(x.len() - 1) * stderr);
         Self { mean, ci95 }
     }
 }
@@ -102,20 +98,6 @@ pub struct SweepReport {
     pub best: Option<usize>,
 }
 
-/// A row of a job's `final_eval.csv`.
-#[derive(Debug, Deserialize)]
-struct FinalEvalRow {
-    controller: String,
-    seed: u64,
-    r#return: f64,
-    success: u8,
-    tail_abs_theta: f64,
-    settling_step: Option<usize>,
-    chatter: f64,
-    peak_torque: f64,
-    rms_torque: f64,
-}
-
 /// A row of a job's `eval.csv` (the columns the curves need).
 #[derive(Debug, Deserialize)]
 struct EvalRow {
@@ -126,24 +108,7 @@ struct EvalRow {
 /// The final evaluation of `policy.postcard` in a finished job's folder.
 fn final_eval(dir: &Path) -> Result<QualitySummary, TrainError> {
     let path = dir.join(files::FINAL_EVAL);
-    let mut reader = csv::Reader::from_path(&path)
-        .map_err(|e| TrainError::Sweep(format!("{}: {e}", path.display())))?;
-    let mut eps = Vec::new();
-    for row in reader.deserialize::<FinalEvalRow>() {
-        let r = row.map_err(|e| TrainError::Sweep(format!("{}: {e}", path.display())))?;
-        if r.controller == files::POLICY {
-            eps.push(EpisodeQuality {
-                seed: r.seed,
-                ret: r.r#return,
-                success: r.success != 0,
-                tail_abs_theta: r.tail_abs_theta,
-                settling_step: r.settling_step,
-                chatter: r.chatter,
-                peak_torque: r.peak_torque,
-                rms_torque: r.rms_torque,
-            });
-        }
-    }
+    let eps = crate::quality::read_episode_rows(&path, files::POLICY)?;
     if eps.is_empty() {
         return Err(TrainError::Sweep(format!(
             "{}: no rows for {}",
@@ -362,16 +327,10 @@ fn draw_curves(
     root.fill(&WHITE).map_err(|e| err(&e))?;
     let pts = || series.iter().flat_map(|(_, p)| p.iter());
     let max_x = pts().map(|p| p.0).fold(1.0, f64::max);
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for (_, i) in pts() {
+    let (lo, hi) = crate::plot::range(pts().flat_map(|(_, i)| {
         let h = i.ci95.unwrap_or(0.0);
-        lo = lo.min(i.mean - h);
-        hi = hi.max(i.mean + h);
-    }
-    if !lo.is_finite() {
-        (lo, hi) = (-2000.0, 0.0);
-    }
-    let pad = ((hi - lo) * 0.05).max(1.0);
+        [i.mean - h, i.mean + h]
+    }));
     let mut chart = ChartBuilder::on(&root)
         .caption(
             format!("sweep `{name}`: evaluation return, mean ± 95 % CI over seeds"),
@@ -380,7 +339,7 @@ fn draw_curves(
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(0f64..max_x, (lo - pad)..(hi + pad))
+        .build_cartesian_2d(0f64..max_x, lo..hi)
         .map_err(|e| err(&e))?;
     chart
         .configure_mesh()

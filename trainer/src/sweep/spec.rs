@@ -121,6 +121,14 @@ impl SweepSpec {
         })
     }
 
+    /// The sweep's name: `name`, else the stem of the sweep file at `path`.
+    pub fn name_for(&self, path: &Path) -> String {
+        self.name.clone().unwrap_or_else(|| {
+            path.file_stem()
+                .map_or("sweep".into(), |s| s.to_string_lossy().into_owned())
+        })
+    }
+
     /// The base configuration with the spec's rig (relative paths resolved against `dir`, the
     /// sweep file's folder).
     pub fn base_config(&self, dir: &Path) -> Result<TrainConfig, TrainError> {
