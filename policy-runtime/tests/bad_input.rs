@@ -107,6 +107,48 @@ fn malformed_structure_is_refused() {
     ));
 }
 
+/// `bytes` with the one-byte varint at `pos` written in `extra + 1` bytes instead
+/// (`04` -> `84 00`, `84 80 00`, ...), with a correct checksum.
+fn pad_varint(bytes: &[u8], pos: usize, extra: usize) -> Vec<u8> {
+    let mut padded = bytes[..pos].to_vec();
+    padded.push(bytes[pos] | 0x80);
+    padded.extend(std::iter::repeat_n(0x80, extra - 1));
+    padded.push(0x00);
+    padded.extend_from_slice(&bytes[pos + 1..]);
+    fix_checksum(&mut padded);
+    padded
+}
+
+/// postcard's reader takes `84 00` for 4; the format does not, so every content has exactly
+/// one encoding (and one hash). Checked at each varint of the small file: the version, the
+/// first array's byte count, layer 0's dimensions and activation; and padding inserted at any
+/// other one-byte position is refused too.
+#[test]
+fn padded_varints_are_refused() {
+    let bytes = small_file();
+    // 2-3-3-1 with normalisation: magic 0..4, version 4, tag 5, offset count 6 (8 bytes of
+    // values), scale count 15, then layer 0's in_dim 24, out_dim 25, activation 26.
+    assert_eq!(&bytes[4..7], &[1, 1, 8]);
+    assert_eq!(&bytes[24..27], &[2, 3, 1]);
+    for pos in [4, 6, 15, 24, 25, 26] {
+        for extra in 1..=2 {
+            let err = format::decode(&pad_varint(&bytes, pos, extra)).unwrap_err();
+            assert!(
+                matches!(err, LoadError::Malformed { reason } if reason.contains("shortest")),
+                "byte {pos}, {extra} padding byte(s): {err}"
+            );
+        }
+    }
+    for pos in 4..bytes.len() - 4 {
+        if bytes[pos] < 0x80 {
+            assert!(
+                format::decode(&pad_varint(&bytes, pos, 1)).is_err(),
+                "padding at byte {pos} was accepted"
+            );
+        }
+    }
+}
+
 fn base() -> RawPolicy {
     RawPolicy::random(shape(2, 3, 3, 1), true, 43)
 }

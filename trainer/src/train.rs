@@ -678,7 +678,8 @@ impl Trainer {
             final_eval,
             best_eval,
         };
-        write_file(
+        // Written last and atomically: a sweep takes its existence to mean "finished".
+        crate::export::write_atomic(
             &self.run_dir.join(files::SUMMARY),
             outcome.summary().as_bytes(),
         )?;

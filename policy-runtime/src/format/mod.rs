@@ -160,8 +160,8 @@ pub fn encode_to_vec(spec: &PolicySpec<'_>) -> Result<alloc::vec::Vec<u8>, Encod
 
 /// Decodes and validates a weight file without knowing its dimensions at compile time.
 ///
-/// Checks, in order: magic, version, structure (truncation, encoding), that exactly the
-/// checksum follows, the CRC-32, activations, dimensions, array lengths, finiteness and
+/// Checks, in order: magic, version, structure (truncation, encoding, every varint in its
+/// shortest form), that exactly the checksum follows, the CRC-32, activations, dimensions, array lengths, finiteness and
 /// bounds. Allocates nothing and copies no weights.
 pub fn decode(bytes: &[u8]) -> Result<PolicyView<'_>, LoadError> {
     let magic_len = bytes.len().min(MAGIC.len());
@@ -178,6 +178,13 @@ pub fn decode(bytes: &[u8]) -> Result<PolicyView<'_>, LoadError> {
     let (file, rest) =
         postcard::take_from_bytes::<PolicyFile<'_>>(bytes).map_err(structure_error)?;
     let payload_len = bytes.len() - rest.len();
+    // postcard's reader also takes padded varints (`84 00` for 4). The format does not, so
+    // that every accepted file is the one encoding of its content and its hash names it.
+    if payload_len != file.canonical_len() {
+        return Err(LoadError::Malformed {
+            reason: "a varint is longer than its shortest encoding",
+        });
+    }
     let stored = match *rest {
         [b0, b1, b2, b3] => u32::from_le_bytes([b0, b1, b2, b3]),
         _ if rest.len() < CRC_LEN => return Err(LoadError::Truncated),
