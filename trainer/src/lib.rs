@@ -12,6 +12,7 @@ pub mod ddpg;
 pub mod error;
 pub mod eval;
 pub mod export;
+pub mod fused_mlp;
 pub mod metrics;
 pub mod network;
 pub mod noise;

@@ -2,7 +2,6 @@
 //! and the critic, with host-side parameter copies used for soft updates, checkpoints and export.
 
 use candle_core::{Device, Tensor, Var};
-use candle_nn::{Linear, Module};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -101,110 +100,130 @@ impl MlpParams {
         self.tensors.iter().flatten().all(|x| x.is_finite())
     }
 
-    /// The parameters as (untracked) candle tensors.
-    pub fn to_tensors(&self, device: &Device) -> candle_core::Result<Vec<Tensor>> {
+    /// The parameters as one flat (untracked) candle tensor, `tensors` concatenated: the
+    /// layout [`fused_mlp`](crate::fused_mlp) reads.
+    pub fn to_flat(&self, device: &Device) -> candle_core::Result<Tensor> {
+        Tensor::from_vec(self.tensors.concat(), self.num_params(), device)
+    }
+
+    /// `flat` (laid out like [`MlpParams::to_flat`]) cut into tensors shaped like these.
+    pub fn split_flat(&self, flat: &[f32]) -> Vec<Vec<f32>> {
+        let mut rest = flat;
         self.tensors
             .iter()
-            .enumerate()
-            .map(|(i, t)| Tensor::from_slice(t, self.shape(i), device))
+            .map(|t| {
+                let (head, tail) = rest.split_at(t.len().min(rest.len()));
+                rest = tail;
+                head.to_vec()
+            })
             .collect()
     }
 }
 
-/// Forward pass of an MLP given its parameter tensors `[w0, b0, w1, b1, …]`: `Linear` layers
-/// with ReLU between them and no activation after the last.
-pub fn mlp_forward(params: &[Tensor], x: &Tensor) -> candle_core::Result<Tensor> {
-    let layers = params.len() / 2;
-    let mut h = x.clone();
-    for (l, wb) in params.chunks(2).enumerate() {
-        h = Linear::new(wb[0].clone(), Some(wb[1].clone())).forward(&h)?;
-        if l + 1 < layers {
-            h = h.relu()?;
-        }
-    }
-    Ok(h)
+/// An MLP as the candle graph sees it: its parameters in one flat tensor, its layer widths,
+/// and whether gradients flow into the parameters.
+#[derive(Debug, Clone)]
+pub struct MlpTensors<'a> {
+    /// Every parameter, laid out like [`MlpParams::to_flat`].
+    pub theta: Tensor,
+    /// Layer widths from input to output.
+    pub sizes: &'a [usize],
+    /// Whether the backward pass computes the parameters' gradient.
+    pub param_grad: bool,
 }
 
-/// A trainable MLP: candle variables (for autograd) mirrored by [`MlpParams`] on the host.
+/// Forward pass of an MLP: linear layers with ReLU between them and no activation after the
+/// last, as one fused candle operation ([`fused_mlp`](crate::fused_mlp)).
+pub fn mlp_forward(net: &MlpTensors<'_>, x: &Tensor) -> candle_core::Result<Tensor> {
+    crate::fused_mlp::forward(&net.theta, net.sizes, x, net.param_grad)
+}
+
+/// A trainable MLP: a candle variable (for autograd) mirrored by [`MlpParams`] on the host.
 ///
 /// The host copy is the source of truth; [`TrainableMlp::sync_vars`] pushes it into the
-/// variables after an optimiser step.
+/// variable after an optimiser step.
 #[derive(Debug)]
 pub struct TrainableMlp {
     /// Host parameters.
     pub params: MlpParams,
-    vars: Vec<Var>,
+    var: Var,
     device: Device,
 }
 
 impl TrainableMlp {
-    /// Wraps host parameters into candle variables.
+    /// Wraps host parameters into a candle variable.
     pub fn new(params: MlpParams, device: &Device) -> candle_core::Result<Self> {
-        let vars = params
-            .to_tensors(device)?
-            .into_iter()
-            .map(|t| Var::from_tensor(&t))
-            .collect::<candle_core::Result<Vec<_>>>()?;
+        let var = Var::from_tensor(&params.to_flat(device)?)?;
         Ok(Self {
             params,
-            vars,
+            var,
             device: device.clone(),
         })
     }
 
-    /// The variables, in the order of [`MlpParams::tensors`].
-    pub fn vars(&self) -> &[Var] {
-        &self.vars
+    /// The variable holding every parameter (layout of [`MlpParams::to_flat`]).
+    pub fn var(&self) -> &Var {
+        &self.var
     }
 
-    /// Parameter tensors tracked by autograd.
-    pub fn tracked(&self) -> Vec<Tensor> {
-        self.vars.iter().map(|v| v.as_tensor().clone()).collect()
-    }
-
-    /// Parameter tensors sharing storage but not tracked (no gradients flow into them).
-    pub fn detached(&self) -> Vec<Tensor> {
-        self.vars.iter().map(|v| v.as_tensor().detach()).collect()
-    }
-
-    /// Copies the host parameters into the candle variables.
-    pub fn sync_vars(&self) -> candle_core::Result<()> {
-        for (i, (v, t)) in self.vars.iter().zip(&self.params.tensors).enumerate() {
-            v.set(&Tensor::from_slice(t, self.params.shape(i), &self.device)?)?;
+    /// The network with its parameters tracked by autograd.
+    pub fn tracked(&self) -> MlpTensors<'_> {
+        MlpTensors {
+            theta: self.var.as_tensor().clone(),
+            sizes: &self.params.sizes,
+            param_grad: true,
         }
-        Ok(())
+    }
+
+    /// The network with parameters sharing storage but not tracked (no gradients flow into
+    /// them).
+    pub fn detached(&self) -> MlpTensors<'_> {
+        MlpTensors {
+            theta: self.var.as_tensor().detach(),
+            sizes: &self.params.sizes,
+            param_grad: false,
+        }
+    }
+
+    /// Copies the host parameters into the candle variable.
+    pub fn sync_vars(&self) -> candle_core::Result<()> {
+        self.var.set(&self.params.to_flat(&self.device)?)
     }
 }
 
-/// A target network: host parameters plus their candle tensors (rebuilt after each update).
+/// A target network: host parameters plus their candle tensor (rebuilt after each update).
 #[derive(Debug)]
 pub struct TargetMlp {
     /// Host parameters.
     pub params: MlpParams,
-    tensors: Vec<Tensor>,
+    theta: Tensor,
     device: Device,
 }
 
 impl TargetMlp {
     /// A target network initialised as an exact copy of `params`.
     pub fn new(params: MlpParams, device: &Device) -> candle_core::Result<Self> {
-        let tensors = params.to_tensors(device)?;
+        let theta = params.to_flat(device)?;
         Ok(Self {
             params,
-            tensors,
+            theta,
             device: device.clone(),
         })
     }
 
-    /// The parameter tensors (untracked).
-    pub fn tensors(&self) -> &[Tensor] {
-        &self.tensors
+    /// The network (untracked).
+    pub fn weights(&self) -> MlpTensors<'_> {
+        MlpTensors {
+            theta: self.theta.clone(),
+            sizes: &self.params.sizes,
+            param_grad: false,
+        }
     }
 
     /// Soft update `θ' ← τθ + (1 − τ)θ'` from the online parameters.
     pub fn soft_update(&mut self, online: &MlpParams, tau: f32) -> candle_core::Result<()> {
         self.params.soft_update_from(online, tau);
-        self.tensors = self.params.to_tensors(&self.device)?;
+        self.theta = self.params.to_flat(&self.device)?;
         Ok(())
     }
 }
@@ -242,11 +261,7 @@ mod tests {
         let mut moved = p.clone();
         moved.tensors[0][0] += 1.0;
         target.soft_update(&moved, 0.5).unwrap();
-        let w = target.tensors()[0]
-            .flatten_all()
-            .unwrap()
-            .to_vec1::<f32>()
-            .unwrap();
+        let w = target.weights().theta.to_vec1::<f32>().unwrap();
         assert!((w[0] - (p.tensors[0][0] + 0.5)).abs() < 1e-6);
         assert_eq!(w[1], p.tensors[0][1]);
     }
@@ -274,7 +289,12 @@ mod tests {
             ],
         };
         let x = Tensor::from_slice(&[1.0f32, 2.0], (1, 2), &dev).unwrap();
-        let y = mlp_forward(&p.to_tensors(&dev).unwrap(), &x).unwrap();
+        let net = MlpTensors {
+            theta: p.to_flat(&dev).unwrap(),
+            sizes: &p.sizes,
+            param_grad: false,
+        };
+        let y = mlp_forward(&net, &x).unwrap();
         // h = relu([1, −2 + 0.5]) = [1, 0]; y = 2·1 + 3·0 + 0.25
         assert_eq!(
             y.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
