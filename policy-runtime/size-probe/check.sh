@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS CARGO_BUILD_TARGET
 cargo build --release --quiet
 dir="${CARGO_TARGET_DIR:-target}/thumbv7em-none-eabihf/release"
-for bin in p64 p256; do
+for bin in p64 p256 p64i8; do
     echo "== $bin"
     size -A "$dir/$bin" | grep -E '^\.(text|rodata|data|bss) '
     if nm -C "$dir/$bin" | grep -iE 'panic|begin_unwind'; then

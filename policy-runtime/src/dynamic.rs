@@ -6,8 +6,8 @@
 use alloc::boxed::Box;
 use core::fmt;
 
-use crate::format::{self, PolicyView};
-use crate::{LoadError, Policy, Shape, Status};
+use crate::format::{self, Int8View, PolicyView, Precision};
+use crate::{Int8Policy, LoadError, Policy, Shape, Status};
 
 /// A slice passed to [`DynPolicy::act`] has the wrong length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +49,18 @@ impl<const O: usize, const H1: usize, const H2: usize, const A: usize> Erased
     }
 }
 
+impl<const O: usize, const H1: usize, const H2: usize, const A: usize> Erased
+    for Int8Policy<O, H1, H2, A>
+{
+    fn act_slices(&self, obs: &[f32], action: &mut [f32]) -> Status {
+        let mut o = [0.0f32; O];
+        o.copy_from_slice(obs);
+        let out = self.act(&o);
+        action.copy_from_slice(&out.action);
+        out.status
+    }
+}
+
 macro_rules! shapes {
     ($(($o:literal, $h1:literal, $h2:literal, $a:literal)),* $(,)?) => {
         /// The shapes [`DynPolicy`] can load (each is compiled as a [`Policy`]).
@@ -59,6 +71,17 @@ macro_rules! shapes {
             $(
                 if (s.obs, s.hidden1, s.hidden2, s.act) == ($o, $h1, $h2, $a) {
                     let mut p = Box::new(Policy::<$o, $h1, $h2, $a>::blank());
+                    return Some(p.load_view(view).map(|()| p as Box<dyn Erased>));
+                }
+            )*
+            None
+        }
+
+        fn boxed_int8(view: &Int8View<'_>) -> Option<Result<Box<dyn Erased>, LoadError>> {
+            let s = view.shape();
+            $(
+                if (s.obs, s.hidden1, s.hidden2, s.act) == ($o, $h1, $h2, $a) {
+                    let mut p = Box::new(Int8Policy::<$o, $h1, $h2, $a>::blank());
                     return Some(p.load_view(view).map(|()| p as Box<dyn Erased>));
                 }
             )*
@@ -79,6 +102,7 @@ shapes! {
 /// A policy of any of [`DynPolicy::SUPPORTED_SHAPES`], loaded from a weight file.
 pub struct DynPolicy {
     shape: Shape,
+    precision: Precision,
     inner: Box<dyn Erased>,
 }
 
@@ -86,6 +110,7 @@ impl fmt::Debug for DynPolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DynPolicy")
             .field("shape", &self.shape)
+            .field("precision", &self.precision)
             .finish_non_exhaustive()
     }
 }
@@ -96,11 +121,32 @@ impl DynPolicy {
 
     /// Decodes and validates `bytes` (once) and loads them into the policy of their shape;
     /// [`LoadError::UnsupportedShape`] for a valid file of another shape.
+    ///
+    /// Takes f32 (`PLCY`) and int8 (`PLQ8`) files alike; [`DynPolicy::precision`] says which.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, LoadError> {
+        if format::precision_of(bytes) == Some(Precision::Int8) {
+            let view = format::decode_int8(bytes)?;
+            let shape = view.shape();
+            let inner = boxed_int8(&view).ok_or(LoadError::UnsupportedShape { found: shape })??;
+            return Ok(Self {
+                shape,
+                precision: Precision::Int8,
+                inner,
+            });
+        }
         let view = format::decode(bytes)?;
         let shape = view.shape();
         let inner = boxed(&view).ok_or(LoadError::UnsupportedShape { found: shape })??;
-        Ok(Self { shape, inner })
+        Ok(Self {
+            shape,
+            precision: Precision::F32,
+            inner,
+        })
+    }
+
+    /// The number format of the loaded network.
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     /// The network's dimensions.

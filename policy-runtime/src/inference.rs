@@ -147,7 +147,7 @@ fn block<const RELU: bool>(w: &[f32], width: usize, x: &[f32], bias: &[f32], out
 /// `1 - 2/(e + 1)` form; that is what an action needs.
 /// `y` is first limited to ±10, where the formula rounds to exactly ±1. NaN stays NaN.
 #[inline(always)]
-fn tanh(y: f32) -> f32 {
+pub(crate) fn tanh(y: f32) -> f32 {
     // 2^f = 1 + f·q(f): coefficients of q on [-0.5, 0.5], constant term first. The exact
     // leading 1 makes tanh(0) exactly 0.
     const Q: [f32; 6] = [

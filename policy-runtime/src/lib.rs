@@ -12,6 +12,10 @@
 //!   ([`Policy::from_bytes`]). [`Policy::act`] maps an observation to an [`Output`]: an
 //!   action always finite and within bounds, and a [`Status`] saying whether it is the
 //!   network's or the safe action (non-finite observation).
+//! - [`Int8Policy`] — the same actor quantised to int8 (int8 weights per output channel,
+//!   int8 activations, int32 accumulators, integer requantisation; f32 only for the input
+//!   normalisation and the output's tanh and scaling), from an int8 weight file (`PLQ8`,
+//!   [`format::decode_int8`]). Same rules: no allocation, no panic path, constant work.
 //! - [`format`] — the weight file (postcard + CRC-32, specified in `FORMAT.md`):
 //!   [`format::encode`] for writers, [`format::decode`] for readers that learn the
 //!   dimensions at run time.
@@ -79,6 +83,7 @@ extern crate alloc;
 mod dynamic;
 pub mod format;
 mod inference;
+mod int8;
 mod layout;
 mod output;
 mod policy;
@@ -86,7 +91,8 @@ mod shape;
 
 #[cfg(feature = "alloc")]
 pub use dynamic::{DynPolicy, LengthMismatch};
-pub use format::{EncodeError, Field, LoadError};
+pub use format::{EncodeError, Field, LoadError, Precision};
+pub use int8::{HIDDEN_ZERO_POINT, Int8Policy, quantize_input, requantize};
 pub use output::{Output, Status};
 pub use policy::Policy;
 pub use shape::Shape;

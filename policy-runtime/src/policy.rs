@@ -38,7 +38,7 @@ pub struct Policy<const OBS: usize, const H1: usize, const H2: usize, const ACT:
 }
 
 /// Clamps `a` into `[low, high]`; a non-finite `a` counts as zero.
-const fn clamp_safe(a: f32, low: f32, high: f32) -> f32 {
+pub(crate) const fn clamp_safe(a: f32, low: f32, high: f32) -> f32 {
     let a = if a.is_finite() { a } else { 0.0 };
     if a < low {
         low

@@ -124,3 +124,77 @@ fn inference_allocates_nothing() {
     );
     assert_eq!(n, 0);
 }
+
+/// A 3-64-64-1 int8 file with constant weights (decoding and inference do not care).
+fn int8_file() -> Vec<u8> {
+    use policy_runtime::format::{Bytes, F32Array, Header, Int8File, Int8Hidden, Int8Output};
+    let (w1, w2, w3) = (vec![3u8; 64 * 3], vec![0xFEu8; 64 * 64], vec![5u8; 64]);
+    let (b64, m64, s64) = (
+        vec![1u8; 64 * 4],
+        [0, 0, 0, 0x40].repeat(64),
+        vec![34u8; 64],
+    );
+    let hidden = |i: u32, w: &'static [u8]| Int8Hidden {
+        in_dim: i,
+        out_dim: 64,
+        weights: Bytes(w),
+        bias: Bytes(b64.clone().leak()),
+        multiplier: Bytes(m64.clone().leak()),
+        shift: Bytes(s64.clone().leak()),
+    };
+    let file = Int8File {
+        header: Header {
+            magic: format::INT8_MAGIC,
+            version: format::INT8_FORMAT_VERSION,
+        },
+        obs_offset: F32Array::from_values(&[0.0; 3]),
+        obs_scale: F32Array::from_values(&[1.0, 1.0, 0.125]),
+        input_inv_scale: 127.0,
+        hidden: [hidden(3, w1.leak()), hidden(64, w2.leak())],
+        output: Int8Output {
+            in_dim: 64,
+            out_dim: 1,
+            weights: Bytes(w3.leak()),
+            bias: Bytes(&[0, 0, 0, 0]),
+            scale: F32Array::from_values(&[1e-5]),
+        },
+        action_low: F32Array::from_values(&[-2.0]),
+        action_high: F32Array::from_values(&[2.0]),
+    };
+    encode_int8(&file).unwrap()
+}
+
+#[test]
+fn int8_decoding_and_inference_allocate_nothing() {
+    let bytes = int8_file();
+    let (policy, n) =
+        allocations(|| policy_runtime::Int8Policy::<3, 64, 64, 1>::from_bytes(&bytes));
+    let policy = policy.unwrap();
+    assert_eq!(n, 0);
+    let observations = [[1.0, 0.0, 0.5], [0.2, -0.9, 7.0], [f32::NAN, 0.0, 0.0]];
+    let (statuses, n) = allocations(|| {
+        let mut statuses = [Status::Ok; 3];
+        for _ in 0..1000 {
+            for (s, obs) in statuses.iter_mut().zip(&observations) {
+                *s = std::hint::black_box(policy.act(std::hint::black_box(obs))).status;
+            }
+        }
+        statuses
+    });
+    assert_eq!(
+        statuses,
+        [Status::Ok, Status::Ok, Status::NonFiniteObservation]
+    );
+    assert_eq!(n, 0);
+}
+
+/// `format::encode_int8` into a vector of exactly the written length (without the `alloc`
+/// feature's `encode_int8_to_vec`).
+fn encode_int8(
+    file: &policy_runtime::format::Int8File<'_>,
+) -> Result<Vec<u8>, policy_runtime::EncodeError> {
+    let mut buf = vec![0u8; 1 << 20];
+    let n = policy_runtime::format::encode_int8(file, &mut buf)?;
+    buf.truncate(n);
+    Ok(buf)
+}

@@ -166,3 +166,45 @@ fn dyn_policy_is_bit_identical_to_the_static_policy() {
     assert_eq!(e, LoadError::UnsupportedShape { found: odd });
     assert!(e.to_string().contains("4-64-64-2"), "{e}");
 }
+
+/// `policies/pendulum-int8.postcard` is exactly what `trainer quantize` makes of the shipped
+/// f32 policy with its defaults (realistic rig, 100 calibration episodes, seed 7), and it
+/// stays within 1 point of the f32 policy's mean return on the reference model (100 episodes).
+#[test]
+fn shipped_int8_policy_is_the_quantised_shipped_policy_and_stays_close() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
+    let f32_file = std::fs::read(dir.join("pendulum.postcard")).unwrap();
+    let shipped = std::fs::read(dir.join("pendulum-int8.postcard")).unwrap();
+    let options = trainer::quantize::QuantizeOptions {
+        rig: sim::Rig::preset("realistic").unwrap(),
+        episodes: 100,
+        seed: 7,
+    };
+    let (made, _) = trainer::quantize::quantize(&f32_file, &options).unwrap();
+    assert!(
+        made == shipped,
+        "policies/pendulum-int8.postcard is not the quantised policy"
+    );
+    let int8 = policy_runtime::Int8Policy::<3, 64, 64, 1>::from_bytes(&shipped).unwrap();
+    let f32_policy = Actor::from_bytes(&f32_file).unwrap();
+    let mut env = Pendulum::default();
+    let (mut sum8, mut sum32) = (0.0, 0.0);
+    for seed in 0..100 {
+        sum32 += episode(&f32_policy, &mut env, seed).0;
+        let mut obs = [0.0f32; 3];
+        let mut next = [0.0f32; 3];
+        env.reset(seed, &mut obs);
+        loop {
+            let out = int8.act(&obs);
+            let r = env.step(&out.action, &mut next);
+            sum8 += r.reward;
+            obs = next;
+            if r.terminated || r.truncated {
+                break;
+            }
+        }
+    }
+    let (m8, m32) = (sum8 / 100.0, sum32 / 100.0);
+    println!("int8 {m8:.2}, f32 {m32:.2} over 100 episodes");
+    assert!((m8 - m32).abs() <= 1.0, "int8 {m8:.2} vs f32 {m32:.2}");
+}

@@ -135,6 +135,26 @@ fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
             file[..file.len() - 4].to_vec(),
         ));
     }
+    let options = trainer::quantize::QuantizeOptions {
+        rig: sim::Rig::preset("realistic").unwrap(),
+        episodes: 5,
+        seed: 7,
+    };
+    let dims16 = policy_runtime::Shape {
+        obs: 3,
+        hidden1: 16,
+        hidden2: 16,
+        act: 1,
+    };
+    let small16 = hil::policy_file::random_policy(dims16, 1).unwrap();
+    for (name, file) in [("pendulum", &shipped), ("small-3-16-16-1", &small16)] {
+        let (int8, _) = trainer::quantize::quantize(file, &options).unwrap();
+        s.push((
+            "weights_int8",
+            name.to_string(),
+            int8[..int8.len() - 4].to_vec(),
+        ));
+    }
     let mut act = Vec::new();
     for x in [0.5f32, -0.8, 3.0] {
         act.extend_from_slice(&x.to_le_bytes());
@@ -183,6 +203,9 @@ fn accepted(target: &str, seed: &[u8]) -> Result<(), String> {
         "weights_crc" => policy_runtime::format::decode(&with_crc(seed))
             .map(drop)
             .map_err(|e| e.to_string()),
+        "weights_int8" => policy_runtime::format::decode_int8(&with_crc(seed))
+            .map(drop)
+            .map_err(|e| e.to_string()),
         "policy_act" => policy_runtime::Policy::<3, 8, 8, 1>::from_bytes(&with_crc(&seed[12..]))
             .map(drop)
             .map_err(|e| e.to_string()),
@@ -228,6 +251,7 @@ fn fuzz_seed_corpora_are_accepted_inputs() {
     let targets = [
         "weights_raw",
         "weights_crc",
+        "weights_int8",
         "policy_act",
         "frame_raw",
         "frame_host_msg",

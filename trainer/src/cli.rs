@@ -48,6 +48,29 @@ pub enum Command {
     /// Run a multi-seed study or hyperparameter sweep from a sweep file (locally, or as a Slurm
     /// job array with --slurm), or aggregate one (`trainer sweep report DIR`).
     Sweep(SweepArgs),
+    /// Quantise an exported f32 policy to an int8 weight file (post-training quantisation,
+    /// activations calibrated on rollouts of the policy on the training rig).
+    Quantize(QuantizeArgs),
+}
+
+/// Arguments of `quantize`.
+#[derive(Debug, clap::Args)]
+pub struct QuantizeArgs {
+    /// The f32 weight file (e.g. a run's `policy.postcard`).
+    pub policy_file: PathBuf,
+    /// Output file (default: next to the input, `<name>-int8.postcard`).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Calibration rig: the policy's training rig (a preset name or a rig file).
+    #[arg(long, default_value = "realistic", value_name = "NAME|FILE")]
+    pub rig: String,
+    /// Calibration episodes (rollouts of the f32 policy).
+    #[arg(long, default_value_t = 100)]
+    pub episodes: usize,
+    /// Evaluation seed of the calibration episodes (apart from the seed 0 that `eval` and
+    /// the final evaluations use).
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
 }
 
 /// Arguments of `sweep`.
@@ -225,7 +248,45 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sweep(args) => sweep_cmd(args),
+        Command::Quantize(args) => quantize_cmd(args),
     }
+}
+
+fn quantize_cmd(args: QuantizeArgs) -> anyhow::Result<()> {
+    if args.episodes == 0 || args.episodes > 100_000 {
+        bail!("--episodes must be in 1..=100000, got {}", args.episodes);
+    }
+    let bytes = std::fs::read(&args.policy_file)
+        .with_context(|| format!("cannot read {}", args.policy_file.display()))?;
+    let rig = sim::Rig::resolve(&args.rig)?;
+    let options = crate::quantize::QuantizeOptions {
+        rig,
+        episodes: args.episodes,
+        seed: args.seed,
+    };
+    let (int8, cal) = crate::quantize::quantize(&bytes, &options)
+        .with_context(|| format!("cannot quantise {}", args.policy_file.display()))?;
+    let out = args.out.unwrap_or_else(|| {
+        let stem = args
+            .policy_file
+            .file_stem()
+            .map_or("policy".into(), |s| s.to_string_lossy().into_owned());
+        args.policy_file
+            .with_file_name(format!("{stem}-int8.postcard"))
+    });
+    crate::export::write_atomic(&out, &int8)?;
+    out!(
+        "calibrated on {} observations ({} episodes, rig `{}`, seed {}): max |x'| {:.3}, max h1 {:.3}, max h2 {:.3}",
+        cal.samples,
+        args.episodes,
+        options.rig.name,
+        args.seed,
+        cal.input_max,
+        cal.hidden_max[0],
+        cal.hidden_max[1]
+    );
+    out!("wrote {} ({} bytes, int8)", out.display(), int8.len());
+    Ok(())
 }
 
 fn sweep_cmd(args: SweepArgs) -> anyhow::Result<()> {

@@ -20,6 +20,7 @@ pub mod optimizer;
 pub mod optimum;
 pub mod plot;
 pub mod quality;
+pub mod quantize;
 pub mod replay;
 pub mod robustness;
 pub mod sweep;

@@ -193,6 +193,54 @@ fn tiny_train_then_eval_with_plot() {
     );
     assert!(!dir.join("loose.postcard.eval-realistic.csv").exists());
     assert!(stdout.contains("swing-up + LQR") && stdout.contains("success rate"));
+    // Quantised to int8 next to the f32 file; the int8 file evaluates like any policy file,
+    // and its actions stay close to the f32 policy's on the calibration rig.
+    let out = trainer(&["quantize", "run/policy.postcard", "--episodes", "3"], dir);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("calibrated on 600 observations"), "{text}");
+    let int8 = std::fs::read(dir.join("run/policy-int8.postcard")).unwrap();
+    let f32_file = std::fs::read(dir.join("run/policy.postcard")).unwrap();
+    assert_eq!(&int8[..4], b"PLQ8");
+    assert!(int8.len() * 2 < f32_file.len());
+    let (p8, p32) = (
+        policy_runtime::DynPolicy::from_bytes(&int8).unwrap(),
+        policy_runtime::DynPolicy::from_bytes(&f32_file).unwrap(),
+    );
+    let mut worst = 0.0f32;
+    for k in 0..200 {
+        let th = k as f32 * 0.0314;
+        let obs = [th.cos(), th.sin(), (k % 17) as f32 * 0.5 - 4.0];
+        let (mut a, mut b) = ([0.0f32], [0.0f32]);
+        p8.act(&obs, &mut a).unwrap();
+        p32.act(&obs, &mut b).unwrap();
+        worst = worst.max((a[0] - b[0]).abs());
+    }
+    assert!(
+        worst < 0.1,
+        "int8 and f32 actions differ by up to {worst} N·m"
+    );
+    let out = trainer(
+        &["eval", "run/policy-int8.postcard", "--episodes", "2"],
+        dir,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("success rate"));
+    let out = trainer(&["quantize", "run/policy-int8.postcard"], dir);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("int8 weight file"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // --json: one object with the documented keys.
     let out = trainer(
         &[

@@ -20,6 +20,30 @@ pub enum Field {
     ActionLow,
     /// The upper action bounds.
     ActionHigh,
+    /// The int8 weights of layer `0`, `1` or `2` (int8 file).
+    Int8Weights(usize),
+    /// The int32 bias (accumulator units) of layer `0`, `1` or `2` (int8 file).
+    Int32Bias(usize),
+    /// The requantisation multipliers of hidden layer `0` or `1` (int8 file).
+    Multiplier(usize),
+    /// The requantisation shifts of hidden layer `0` or `1` (int8 file).
+    Shift(usize),
+    /// The input quantisation factor `1 / s₀` (int8 file).
+    InputScale,
+    /// The output layer's dequantisation scales (int8 file).
+    OutputScale,
+}
+
+impl Field {
+    /// Bytes per value of this array on the wire, and the value type's name.
+    const fn element(&self) -> (usize, &'static str) {
+        match self {
+            Self::Int8Weights(_) => (1, "i8"),
+            Self::Shift(_) => (1, "u8"),
+            Self::Int32Bias(_) | Self::Multiplier(_) => (4, "i32"),
+            _ => (4, "f32"),
+        }
+    }
 }
 
 impl fmt::Display for Field {
@@ -31,6 +55,12 @@ impl fmt::Display for Field {
             Self::Bias(l) => write!(f, "layer {l} bias"),
             Self::ActionLow => f.write_str("action low bound"),
             Self::ActionHigh => f.write_str("action high bound"),
+            Self::Int8Weights(l) => write!(f, "layer {l} int8 weights"),
+            Self::Int32Bias(l) => write!(f, "layer {l} int32 bias"),
+            Self::Multiplier(l) => write!(f, "layer {l} requantisation multipliers"),
+            Self::Shift(l) => write!(f, "layer {l} requantisation shifts"),
+            Self::InputScale => f.write_str("input quantisation scale"),
+            Self::OutputScale => f.write_str("output dequantisation scale"),
         }
     }
 }
@@ -121,6 +151,30 @@ pub enum LoadError {
         /// Index in the array (row-major `[out][in]` for weights).
         index: usize,
     },
+    /// A file of the other precision: an int8 file given to an f32 reader, or an f32 file
+    /// given to an int8 reader.
+    WrongPrecision {
+        /// The precision the reader expected.
+        expected: Precision,
+        /// The precision of the file (from its magic bytes).
+        found: Precision,
+    },
+    /// A requantisation shift outside `1..=62` (int8 file).
+    InvalidShift {
+        /// Hidden layer (0 or 1).
+        layer: usize,
+        /// Output channel.
+        index: usize,
+        /// The shift found.
+        shift: u8,
+    },
+    /// A scale that must be positive (and finite) is not (int8 file).
+    InvalidScale {
+        /// The array holding it.
+        field: Field,
+        /// Index in the array.
+        index: usize,
+    },
     /// An action bound pair with `low >= high`.
     InvalidBounds {
         /// Action dimension.
@@ -175,11 +229,14 @@ impl fmt::Display for LoadError {
                 field,
                 expected_bytes,
                 found_bytes,
-            } => write!(
-                f,
-                "{field} has {found_bytes} bytes, expected {expected_bytes} ({} f32 values)",
-                expected_bytes / 4
-            ),
+            } => {
+                let (size, name) = field.element();
+                write!(
+                    f,
+                    "{field} has {found_bytes} bytes, expected {expected_bytes} ({} {name} values)",
+                    expected_bytes / size
+                )
+            }
             Self::ShapeMismatch { expected, found } => write!(
                 f,
                 "policy shape mismatch: expected {expected}, file has {found}"
@@ -192,6 +249,21 @@ impl fmt::Display for LoadError {
             Self::NonFiniteWeight { field, index } => {
                 write!(f, "{field} value {index} is not finite")
             }
+            Self::WrongPrecision { expected, found } => write!(
+                f,
+                "this is an {found} weight file; this reader loads {expected} files"
+            ),
+            Self::InvalidShift {
+                layer,
+                index,
+                shift,
+            } => write!(
+                f,
+                "layer {layer} requantisation shift {index} is {shift}, must be in 1..=62"
+            ),
+            Self::InvalidScale { field, index } => {
+                write!(f, "{field} value {index} must be positive and finite")
+            }
             Self::InvalidBounds { index, low, high } => write!(
                 f,
                 "action bounds of dimension {index} are invalid: low {low} must be < high {high}"
@@ -201,6 +273,24 @@ impl fmt::Display for LoadError {
 }
 
 impl core::error::Error for LoadError {}
+
+/// The number format of a weight file's network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Precision {
+    /// `f32` weights and activations (magic `PLCY`).
+    F32,
+    /// int8 weights and activations, int32 accumulators (magic `PLQ8`).
+    Int8,
+}
+
+impl fmt::Display for Precision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::F32 => "f32",
+            Self::Int8 => "int8",
+        })
+    }
+}
 
 /// Why a policy could not be encoded.
 #[non_exhaustive]

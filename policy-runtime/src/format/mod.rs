@@ -7,6 +7,7 @@
 //! [`Policy::from_bytes`](crate::Policy::from_bytes) (dimensions known at compile time).
 
 mod f32_array;
+mod int8;
 mod validate;
 mod view;
 mod wire;
@@ -27,7 +28,13 @@ fn crc32(bytes: &[u8]) -> u32 {
 }
 mod error;
 
-pub use error::{EncodeError, Field, LoadError};
+pub use error::{EncodeError, Field, LoadError, Precision};
+#[cfg(feature = "alloc")]
+pub use int8::encode_int8_to_vec;
+pub use int8::{
+    Bytes, INT8_FORMAT_VERSION, INT8_MAGIC, Int8File, Int8Hidden, Int8Output, Int8View,
+    decode_int8, encode_int8, precision_of,
+};
 use wire::ACTOR_ACTIVATIONS;
 
 /// Length of the trailing checksum.
@@ -166,6 +173,12 @@ pub fn encode_to_vec(spec: &PolicySpec<'_>) -> Result<alloc::vec::Vec<u8>, Encod
 pub fn decode(bytes: &[u8]) -> Result<PolicyView<'_>, LoadError> {
     let magic_len = bytes.len().min(MAGIC.len());
     if bytes.get(..magic_len) != MAGIC.get(..magic_len) {
+        if precision_of(bytes) == Some(Precision::Int8) {
+            return Err(LoadError::WrongPrecision {
+                expected: Precision::F32,
+                found: Precision::Int8,
+            });
+        }
         return Err(LoadError::BadMagic);
     }
     let (header, _) = postcard::take_from_bytes::<Header>(bytes).map_err(structure_error)?;

@@ -132,7 +132,7 @@ impl PolicyFile<'_> {
 }
 
 /// Bytes of the shortest unsigned LEB128 encoding of `value` (7 bits per byte).
-const fn varint_len(value: usize) -> usize {
+pub(crate) const fn varint_len(value: usize) -> usize {
     let bits = (usize::BITS - value.leading_zeros()) as usize;
     if bits == 0 { 1 } else { bits.div_ceil(7) }
 }

@@ -1,0 +1,256 @@
+//! [`Int8Policy`]: the actor with int8 weights and activations, int32 accumulators.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::unreachable
+)]
+
+use crate::format::{self, Bytes, F32Iter, Int8View, LoadError};
+use crate::output::{Output, Status};
+use crate::shape::Shape;
+
+/// A DDPG actor `OBS`-`H1`-`H2`-`ACT` quantised to int8 (the `PLQ8` weight file of
+/// `FORMAT.md`): int8 weights per output channel, int8 activations, int32 accumulators,
+/// requantisation by an integer multiplier and a rounding shift per channel (the
+/// TFLite-Micro / CMSIS-NN scheme).
+///
+/// What stays f32: the observation normalisation and its rounding to int8 (`OBS` values),
+/// the output layer's dequantisation, tanh and the action scaling (`ACT` values). Every
+/// multiply-add of the three layers is integer, so the result is the same on every target,
+/// and the f32 steps are those of [`Policy`](crate::Policy) (no fused multiply-add).
+///
+/// All storage is inline; [`Int8Policy::act`] allocates nothing, has no panic path and does
+/// the same work for every input.
+#[derive(Clone, Debug)]
+pub struct Int8Policy<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize> {
+    offset: [f32; OBS],
+    scale: [f32; OBS],
+    inv_s0: f32,
+    w1: [[i8; OBS]; H1],
+    b1: [i32; H1],
+    m1: [i32; H1],
+    s1: [u8; H1],
+    w2: [[i8; H1]; H2],
+    b2: [i32; H2],
+    m2: [i32; H2],
+    s2: [u8; H2],
+    w3: [[i8; H2]; ACT],
+    b3: [i32; ACT],
+    deq3: [f32; ACT],
+    low: [f32; ACT],
+    high: [f32; ACT],
+    mid: [f32; ACT],
+    half: [f32; ACT],
+    safe_action: [f32; ACT],
+}
+
+/// The zero point of the int8 hidden activations (ReLU outputs `>= 0` use the full range).
+pub const HIDDEN_ZERO_POINT: i32 = -128;
+
+/// `round(acc · m / 2^shift)`, halves rounded up, in 64 bits (no overflow for any `acc`,
+/// `0 <= m < 2^31`, `1 <= shift <= 62`; the loader checks those ranges).
+#[inline(always)]
+pub fn requantize(acc: i32, m: i32, shift: u8) -> i64 {
+    let s = u32::from(shift).clamp(1, 62);
+    let round = 1i64 << (s - 1);
+    (i64::from(acc)
+        .wrapping_mul(i64::from(m))
+        .wrapping_add(round))
+        >> s
+}
+
+/// `v` rounded to the nearest integer (halves away from zero), saturated to `±127`.
+#[inline(always)]
+pub fn quantize_input(v: f32) -> i8 {
+    let r = if v >= 0.0 { v + 0.5 } else { v - 0.5 };
+    // `as` saturates (and maps NaN to 0); the clamp keeps the int8 range symmetric.
+    (r as i32).clamp(-127, 127) as i8
+}
+
+impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
+    Int8Policy<OBS, H1, H2, ACT>
+{
+    /// The dimensions of this policy type.
+    pub const SHAPE: Shape = Shape {
+        obs: OBS,
+        hidden1: H1,
+        hidden2: H2,
+        act: ACT,
+    };
+
+    /// A zero policy (only as a starting point for [`Int8Policy::load`]).
+    pub const fn blank() -> Self {
+        Self {
+            offset: [0.0; OBS],
+            scale: [1.0; OBS],
+            inv_s0: 1.0,
+            w1: [[0; OBS]; H1],
+            b1: [0; H1],
+            m1: [0; H1],
+            s1: [1; H1],
+            w2: [[0; H1]; H2],
+            b2: [0; H2],
+            m2: [0; H2],
+            s2: [1; H2],
+            w3: [[0; H2]; ACT],
+            b3: [0; ACT],
+            deq3: [1.0; ACT],
+            low: [-1.0; ACT],
+            high: [1.0; ACT],
+            mid: [0.0; ACT],
+            half: [1.0; ACT],
+            safe_action: [0.0; ACT],
+        }
+    }
+
+    /// Decodes and validates an int8 weight file ([`format::decode_int8`]) into a new policy;
+    /// [`LoadError::ShapeMismatch`] if its dimensions are not `OBS-H1-H2-ACT`.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, LoadError> {
+        let mut p = Self::blank();
+        p.load(bytes)?;
+        Ok(p)
+    }
+
+    /// Replaces this policy by the file's (validated first: on error `self` is unchanged).
+    pub fn load(&mut self, bytes: &[u8]) -> Result<(), LoadError> {
+        self.load_view(&format::decode_int8(bytes)?)
+    }
+
+    /// [`Int8Policy::load`] from an already decoded file.
+    pub fn load_view(&mut self, view: &Int8View<'_>) -> Result<(), LoadError> {
+        if view.shape() != Self::SHAPE {
+            return Err(LoadError::ShapeMismatch {
+                expected: Self::SHAPE,
+                found: view.shape(),
+            });
+        }
+        let f = view.file();
+        fill(&mut self.offset, f.obs_offset.iter());
+        fill(&mut self.scale, f.obs_scale.iter());
+        self.inv_s0 = f.input_inv_scale;
+        let [h1, h2] = &f.hidden;
+        fill_i8(&mut self.w1, h1.weights);
+        fill_i32(&mut self.b1, h1.bias);
+        fill_i32(&mut self.m1, h1.multiplier);
+        fill_u8(&mut self.s1, h1.shift);
+        fill_i8(&mut self.w2, h2.weights);
+        fill_i32(&mut self.b2, h2.bias);
+        fill_i32(&mut self.m2, h2.multiplier);
+        fill_u8(&mut self.s2, h2.shift);
+        fill_i8(&mut self.w3, f.output.weights);
+        fill_i32(&mut self.b3, f.output.bias);
+        fill(&mut self.deq3, f.output.scale.iter());
+        fill(&mut self.low, f.action_low.iter());
+        fill(&mut self.high, f.action_high.iter());
+        for d in 0..ACT {
+            if let (Some(&low), Some(&high)) = (self.low.get(d), self.high.get(d)) {
+                if let Some(m) = self.mid.get_mut(d) {
+                    *m = 0.5 * low + 0.5 * high;
+                }
+                if let Some(h) = self.half.get_mut(d) {
+                    *h = 0.5 * high - 0.5 * low;
+                }
+                if let Some(s) = self.safe_action.get_mut(d) {
+                    *s = crate::policy::clamp_safe(*s, low, high);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Computes the action for one observation, like [`Policy::act`](crate::Policy::act):
+    /// a non-finite observation gives the safe action with
+    /// [`Status::NonFiniteObservation`]; the action is always finite and within bounds.
+    pub fn act(&self, obs: &[f32; OBS]) -> Output<ACT> {
+        if !obs.iter().all(|x| x.is_finite()) {
+            return Output {
+                action: self.safe_action,
+                status: Status::NonFiniteObservation,
+            };
+        }
+        let mut x = [0i8; OBS];
+        for (((q, &o), &off), &sc) in x.iter_mut().zip(obs).zip(&self.offset).zip(&self.scale) {
+            *q = quantize_input((o - off) * sc * self.inv_s0);
+        }
+        let mut h1 = [0i8; H1];
+        hidden(&self.w1, &self.b1, &self.m1, &self.s1, &x, &mut h1);
+        let mut h2 = [0i8; H2];
+        hidden(&self.w2, &self.b2, &self.m2, &self.s2, &h1, &mut h2);
+        let mut action = [0.0f32; ACT];
+        for ((((a, (row, &b)), &deq), (&mid, &half)), (&low, &high)) in action
+            .iter_mut()
+            .zip(self.w3.iter().zip(&self.b3))
+            .zip(&self.deq3)
+            .zip(self.mid.iter().zip(&self.half))
+            .zip(self.low.iter().zip(&self.high))
+        {
+            let z = deq * dot(row, &h2, b) as f32;
+            *a = (mid + half * crate::inference::tanh(z)).max(low).min(high);
+        }
+        Output {
+            action,
+            status: Status::Ok,
+        }
+    }
+
+    /// The action returned for a non-finite observation (zero clamped into the bounds).
+    pub const fn safe_action(&self) -> [f32; ACT] {
+        self.safe_action
+    }
+}
+
+/// `bias + Σ w·x` in int32 (wrapping: a validated file cannot overflow it in practice, and
+/// wrapping keeps the path panic-free).
+#[inline(always)]
+fn dot<const IN: usize>(w: &[i8; IN], x: &[i8; IN], bias: i32) -> i32 {
+    let mut acc = bias;
+    for (&w, &x) in w.iter().zip(x) {
+        acc = acc.wrapping_add(i32::from(w) * i32::from(x));
+    }
+    acc
+}
+
+/// One hidden layer: int32 accumulators, requantised to int8 with zero point −128 (the
+/// lower clamp is the ReLU).
+#[inline(always)]
+fn hidden<const IN: usize, const OUT: usize>(
+    w: &[[i8; IN]; OUT],
+    b: &[i32; OUT],
+    m: &[i32; OUT],
+    s: &[u8; OUT],
+    x: &[i8; IN],
+    out: &mut [i8; OUT],
+) {
+    for ((((o, row), &bias), &m), &s) in out.iter_mut().zip(w).zip(b).zip(m).zip(s) {
+        let q = requantize(dot(row, x, bias), m, s) + i64::from(HIDDEN_ZERO_POINT);
+        *o = q.clamp(-128, 127) as i8;
+    }
+}
+
+fn fill<const N: usize>(dst: &mut [f32; N], src: F32Iter<'_>) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = s;
+    }
+}
+
+fn fill_i8<const I: usize, const O: usize>(dst: &mut [[i8; I]; O], src: Bytes<'_>) {
+    for (d, &s) in dst.as_flattened_mut().iter_mut().zip(src.0) {
+        *d = s as i8;
+    }
+}
+
+fn fill_u8<const N: usize>(dst: &mut [u8; N], src: Bytes<'_>) {
+    for (d, &s) in dst.iter_mut().zip(src.0) {
+        *d = s;
+    }
+}
+
+fn fill_i32<const N: usize>(dst: &mut [i32; N], src: Bytes<'_>) {
+    for (d, c) in dst.iter_mut().zip(src.0.chunks_exact(4)) {
+        if let &[b0, b1, b2, b3] = c {
+            *d = i32::from_le_bytes([b0, b1, b2, b3]);
+        }
+    }
+}
