@@ -54,8 +54,13 @@ pub fn random_policy(dims: Shape, seed: u64) -> Result<Vec<u8>, HilError> {
     format::encode_to_vec(&spec).map_err(HilError::from)
 }
 
-/// The shape of a policy file, validated by the runtime's decoder.
+/// The shape of a policy file (f32 or int8), validated by the runtime's decoder.
 pub fn shape_of(bytes: &[u8]) -> Result<Shape, HilError> {
+    if format::precision_of(bytes) == Some(policy_runtime::Precision::Int8) {
+        return format::decode_int8(bytes)
+            .map(|v| v.shape())
+            .map_err(HilError::from);
+    }
     format::decode(bytes)
         .map(|v| v.shape())
         .map_err(HilError::from)

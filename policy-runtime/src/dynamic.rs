@@ -37,29 +37,25 @@ trait Erased: Send + Sync {
     fn act_slices(&self, obs: &[f32], action: &mut [f32]) -> Status;
 }
 
-impl<const O: usize, const H1: usize, const H2: usize, const A: usize> Erased
-    for Policy<O, H1, H2, A>
-{
-    fn act_slices(&self, obs: &[f32], action: &mut [f32]) -> Status {
-        let mut o = [0.0f32; O];
-        o.copy_from_slice(obs);
-        let out = self.act(&o);
-        action.copy_from_slice(&out.action);
-        out.status
-    }
+/// `Erased` for a policy type with an `act(&[f32; O]) -> Output<A>`.
+macro_rules! erased {
+    ($ty:ident) => {
+        impl<const O: usize, const H1: usize, const H2: usize, const A: usize> Erased
+            for $ty<O, H1, H2, A>
+        {
+            fn act_slices(&self, obs: &[f32], action: &mut [f32]) -> Status {
+                let mut o = [0.0f32; O];
+                o.copy_from_slice(obs);
+                let out = self.act(&o);
+                action.copy_from_slice(&out.action);
+                out.status
+            }
+        }
+    };
 }
 
-impl<const O: usize, const H1: usize, const H2: usize, const A: usize> Erased
-    for Int8Policy<O, H1, H2, A>
-{
-    fn act_slices(&self, obs: &[f32], action: &mut [f32]) -> Status {
-        let mut o = [0.0f32; O];
-        o.copy_from_slice(obs);
-        let out = self.act(&o);
-        action.copy_from_slice(&out.action);
-        out.status
-    }
-}
+erased!(Policy);
+erased!(Int8Policy);
 
 macro_rules! shapes {
     ($(($o:literal, $h1:literal, $h2:literal, $a:literal)),* $(,)?) => {

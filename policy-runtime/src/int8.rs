@@ -80,6 +80,77 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
         act: ACT,
     };
 
+    /// Builds a policy from the arrays of an int8 weight file (weights row-major
+    /// `[out][in]`), exactly as [`Int8Policy::load`] would: `const`, so a firmware build
+    /// script can put the policy in a `static` (flash).
+    ///
+    /// # Panics
+    /// If a value breaks a rule of the format (non-finite or non-positive scale, negative
+    /// multiplier, shift outside `1..=62`, `low >= high`); in a `static` this is a compile
+    /// error. The build script validates the file with [`format::decode_int8`] first.
+    #[allow(clippy::too_many_arguments, clippy::panic, clippy::indexing_slicing)]
+    pub const fn from_raw(
+        obs_offset: [f32; OBS],
+        obs_scale: [f32; OBS],
+        input_inv_scale: f32,
+        w1: [[i8; OBS]; H1],
+        b1: [i32; H1],
+        m1: [i32; H1],
+        s1: [u8; H1],
+        w2: [[i8; H1]; H2],
+        b2: [i32; H2],
+        m2: [i32; H2],
+        s2: [u8; H2],
+        w3: [[i8; H2]; ACT],
+        b3: [i32; ACT],
+        out_scale: [f32; ACT],
+        low: [f32; ACT],
+        high: [f32; ACT],
+    ) -> Self {
+        let ok = input_inv_scale.is_finite()
+            && input_inv_scale > 0.0
+            && all_finite(&obs_offset)
+            && all_finite(&obs_scale)
+            && requant_ok(&m1, &s1)
+            && requant_ok(&m2, &s2)
+            && positive(&out_scale)
+            && bounds_ok(&low, &high);
+        if !ok {
+            panic!("Int8Policy::from_raw: a value breaks the int8 format's rules");
+        }
+        let mut mid = [0.0; ACT];
+        let mut half = [0.0; ACT];
+        let mut safe_action = [0.0; ACT];
+        let mut d = 0;
+        while d < ACT {
+            mid[d] = 0.5 * low[d] + 0.5 * high[d];
+            half[d] = 0.5 * high[d] - 0.5 * low[d];
+            safe_action[d] = crate::policy::clamp_safe(0.0, low[d], high[d]);
+            d += 1;
+        }
+        Self {
+            offset: obs_offset,
+            scale: obs_scale,
+            inv_s0: input_inv_scale,
+            w1,
+            b1,
+            m1,
+            s1,
+            w2,
+            b2,
+            m2,
+            s2,
+            w3,
+            b3,
+            deq3: out_scale,
+            low,
+            high,
+            mid,
+            half,
+            safe_action,
+        }
+    }
+
     /// A zero policy (only as a starting point for [`Int8Policy::load`]).
     pub const fn blank() -> Self {
         Self {
@@ -199,6 +270,16 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
     pub const fn safe_action(&self) -> [f32; ACT] {
         self.safe_action
     }
+
+    /// Lower action bounds.
+    pub const fn low(&self) -> [f32; ACT] {
+        self.low
+    }
+
+    /// Upper action bounds.
+    pub const fn high(&self) -> [f32; ACT] {
+        self.high
+    }
 }
 
 /// `bias + Σ w·x` in int32 (wrapping: a validated file cannot overflow it in practice, and
@@ -253,4 +334,56 @@ fn fill_i32<const N: usize>(dst: &mut [i32; N], src: Bytes<'_>) {
             *d = i32::from_le_bytes([b0, b1, b2, b3]);
         }
     }
+}
+
+// `i < N` bounds every index (const fns cannot use iterators).
+#[allow(clippy::indexing_slicing)]
+const fn all_finite<const N: usize>(v: &[f32; N]) -> bool {
+    let mut i = 0;
+    while i < N {
+        if !v[i].is_finite() {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+// `i < N` bounds every index (const fns cannot use iterators).
+#[allow(clippy::indexing_slicing)]
+const fn positive<const N: usize>(v: &[f32; N]) -> bool {
+    let mut i = 0;
+    while i < N {
+        if !(v[i].is_finite() && v[i] > 0.0) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+// `i < N` bounds every index (const fns cannot use iterators).
+#[allow(clippy::indexing_slicing)]
+const fn requant_ok<const N: usize>(m: &[i32; N], s: &[u8; N]) -> bool {
+    let mut i = 0;
+    while i < N {
+        if m[i] < 0 || s[i] < 1 || s[i] > 62 {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+// `i < N` bounds every index (const fns cannot use iterators).
+#[allow(clippy::indexing_slicing)]
+const fn bounds_ok<const N: usize>(low: &[f32; N], high: &[f32; N]) -> bool {
+    let mut i = 0;
+    while i < N {
+        if !(low[i].is_finite() && high[i].is_finite() && low[i] < high[i]) {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }

@@ -512,17 +512,25 @@ fn hil_run_refuses_an_unknown_rig_naming_the_presets() {
 }
 
 /// `cd firmware && cargo run --release`: the self-test program prints the embedded policy's
-/// shape and hash and its actions for known observations (bit-identical to the host runtime's),
-/// and exits with status 0.
+/// shape, hash and precision and its actions for known observations (bit-identical to the host
+/// runtime's), and exits with status 0. For the shipped f32 policy and its int8 version
+/// (`POLICY_FILE=../policies/pendulum-int8.postcard`).
 #[test]
 fn firmware_self_test_under_qemu() {
     if !qemu_present() {
         return;
     }
-    let path = firmware::shipped_policy();
-    let bytes = std::fs::read(&path).unwrap();
+    let f32_path = firmware::shipped_policy();
+    let int8_path = f32_path.with_file_name("pendulum-int8.postcard");
+    for (path, precision) in [(f32_path, "f32"), (int8_path, "int8")] {
+        self_test(&path, precision);
+    }
+}
+
+fn self_test(path: &std::path::Path, precision: &str) {
+    let bytes = std::fs::read(path).unwrap();
     let elf =
-        firmware::build_self_test(&FirmwareConfig::new(&path)).unwrap_or_else(|e| panic!("{e}"));
+        firmware::build_self_test(&FirmwareConfig::new(path)).unwrap_or_else(|e| panic!("{e}"));
     // What `cd firmware && cargo run --release` runs: QEMU, the defmt log decoded by `hil qemu`.
     let mut log = Vec::new();
     let code = hil::qemu::run_with_log(&elf, std::time::Duration::from_secs(60), &mut log)
@@ -531,7 +539,9 @@ fn firmware_self_test_under_qemu() {
     assert_eq!(code, 0, "{text}");
     let hash = format!("{:016x}", hil_protocol::policy_hash(&bytes));
     assert!(
-        text.contains(&format!("policy 3-64-64-1 hash {hash}")),
+        text.contains(&format!(
+            "policy 3-64-64-1 hash {hash} precision {precision}"
+        )),
         "{text}"
     );
     assert!(text.contains("selftest: PASS"), "{text}");
@@ -553,7 +563,7 @@ fn firmware_self_test_under_qemu() {
         let bits = format!("0x{:08x}", a[0].to_bits());
         assert!(
             line.contains(&bits),
-            "host {bits} for {obs:?}, board: {line}"
+            "{precision}: host {bits} for {obs:?}, board: {line}"
         );
     }
     let n: u32 = text
@@ -562,5 +572,8 @@ fn firmware_self_test_under_qemu() {
         .and_then(|r| r.split(',').next())
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or_else(|| panic!("{text}"));
-    assert!((5_000..30_000).contains(&n), "{n} instructions");
+    assert!(
+        (5_000..30_000).contains(&n),
+        "{precision}: {n} instructions"
+    );
 }

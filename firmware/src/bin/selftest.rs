@@ -8,7 +8,7 @@
 #![no_main]
 
 use cortex_m_rt::entry;
-use firmware::policy::{ACT, H1, H2, OBS, POLICY, POLICY_HASH};
+use firmware::policy::{ACT, H1, H2, OBS, POLICY, POLICY_HASH, PRECISION};
 use firmware::{control_loop, halt, measure_inference_stack, start_clock};
 use policy_runtime::Status;
 
@@ -54,12 +54,13 @@ fn main() -> ! {
     let inference_stack = measure_inference_stack();
     let calibration = start_clock();
     defmt::println!(
-        "selftest: policy {=usize}-{=usize}-{=usize}-{=usize} hash {=u64:016x}",
+        "selftest: policy {=usize}-{=usize}-{=usize}-{=usize} hash {=u64:016x} precision {=str}",
         OBS,
         H1,
         H2,
         ACT,
-        POLICY_HASH
+        POLICY_HASH,
+        PRECISION
     );
     let mut pass = true;
     let mut instructions = 0;

@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::{Field, LoadError, Precision};
-use super::{CRC_LEN, F32Array, Header, crc32, structure_error};
+use super::{CRC_LEN, F32Array, Header, structure_error};
 use crate::shape::Shape;
 
 /// The first 4 bytes of every int8 weight file: `PLQ8`.
@@ -158,28 +158,7 @@ pub fn decode_int8(bytes: &[u8]) -> Result<Int8View<'_>, LoadError> {
         });
     }
     let (file, rest) = postcard::take_from_bytes::<Int8File<'_>>(bytes).map_err(structure_error)?;
-    let payload_len = bytes.len() - rest.len();
-    if payload_len != file.canonical_len() {
-        return Err(LoadError::Malformed {
-            reason: "a varint is longer than its shortest encoding",
-        });
-    }
-    let stored = match *rest {
-        [b0, b1, b2, b3] => u32::from_le_bytes([b0, b1, b2, b3]),
-        _ if rest.len() < CRC_LEN => return Err(LoadError::Truncated),
-        _ => {
-            return Err(LoadError::TrailingBytes {
-                count: rest.len() - CRC_LEN,
-            });
-        }
-    };
-    let computed = crc32(bytes.get(..payload_len).unwrap_or(&[]));
-    if stored != computed {
-        return Err(LoadError::ChecksumMismatch {
-            expected: stored,
-            found: computed,
-        });
-    }
+    super::check_container(bytes, rest, file.canonical_len())?;
     let shape = validate(&file)?;
     Ok(Int8View { file, shape })
 }
@@ -318,16 +297,7 @@ fn validate(file: &Int8File<'_>) -> Result<Shape, LoadError> {
     check_f32(&out.scale, Field::OutputScale, act, true)?;
     check_f32(&file.action_low, Field::ActionLow, act, false)?;
     check_f32(&file.action_high, Field::ActionHigh, act, false)?;
-    for (index, (low, high)) in file
-        .action_low
-        .iter()
-        .zip(file.action_high.iter())
-        .enumerate()
-    {
-        if low >= high {
-            return Err(LoadError::InvalidBounds { index, low, high });
-        }
-    }
+    super::check_bounds(&file.action_low, &file.action_high)?;
     Ok(Shape {
         obs,
         hidden1,
@@ -347,12 +317,7 @@ pub fn encode_int8(file: &Int8File<'_>, out: &mut [u8]) -> Result<usize, super::
     let payload = postcard::to_slice(file, out)
         .map_err(|_| super::EncodeError::BufferTooSmall { needed, available })?
         .len();
-    let crc = crc32(out.get(..payload).unwrap_or(&[])).to_le_bytes();
-    match out.get_mut(payload..payload + CRC_LEN) {
-        Some(dst) => dst.copy_from_slice(&crc),
-        None => return Err(super::EncodeError::BufferTooSmall { needed, available }),
-    }
-    Ok(payload + CRC_LEN)
+    super::append_crc(out, payload, needed)
 }
 
 /// [`encode_int8`] into a new vector (feature `alloc`).

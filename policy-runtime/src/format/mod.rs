@@ -143,17 +143,7 @@ pub fn encode(spec: &PolicySpec<'_>, out: &mut [u8]) -> Result<usize, EncodeErro
     let payload = postcard::to_slice(&file, out)
         .map_err(|_| EncodeError::BufferTooSmall { needed, available })?
         .len();
-    let crc = crc32(out.get(..payload).unwrap_or(&[])).to_le_bytes();
-    match out.get_mut(payload..payload + CRC_LEN) {
-        Some(dst) => dst.copy_from_slice(&crc),
-        None => {
-            return Err(EncodeError::BufferTooSmall {
-                needed,
-                available: out.len(),
-            });
-        }
-    }
-    Ok(payload + CRC_LEN)
+    append_crc(out, payload, needed)
 }
 
 /// [`encode`] into a new vector of exactly the encoded length (feature `alloc`).
@@ -190,10 +180,19 @@ pub fn decode(bytes: &[u8]) -> Result<PolicyView<'_>, LoadError> {
     }
     let (file, rest) =
         postcard::take_from_bytes::<PolicyFile<'_>>(bytes).map_err(structure_error)?;
+    check_container(bytes, rest, file.canonical_len())?;
+    let shape = validate::validate(&file)?;
+    Ok(PolicyView { file, shape })
+}
+
+/// The container checks after the content parsed (`rest` is what follows it): every varint
+/// in its shortest form (the content is `canonical_len` bytes), exactly the 4 checksum bytes
+/// follow, and the CRC-32 matches. Shared by the f32 and the int8 reader.
+fn check_container(bytes: &[u8], rest: &[u8], canonical_len: usize) -> Result<(), LoadError> {
     let payload_len = bytes.len() - rest.len();
     // postcard's reader also takes padded varints (`84 00` for 4). The format does not, so
     // that every accepted file is the one encoding of its content and its hash names it.
-    if payload_len != file.canonical_len() {
+    if payload_len != canonical_len {
         return Err(LoadError::Malformed {
             reason: "a varint is longer than its shortest encoding",
         });
@@ -214,8 +213,28 @@ pub fn decode(bytes: &[u8]) -> Result<PolicyView<'_>, LoadError> {
             found: computed,
         });
     }
-    let shape = validate::validate(&file)?;
-    Ok(PolicyView { file, shape })
+    Ok(())
+}
+
+/// Appends the CRC-32 of `out[..payload]` after it; returns the file length.
+fn append_crc(out: &mut [u8], payload: usize, needed: usize) -> Result<usize, EncodeError> {
+    let crc = crc32(out.get(..payload).unwrap_or(&[])).to_le_bytes();
+    let available = out.len();
+    match out.get_mut(payload..payload + CRC_LEN) {
+        Some(dst) => dst.copy_from_slice(&crc),
+        None => return Err(EncodeError::BufferTooSmall { needed, available }),
+    }
+    Ok(payload + CRC_LEN)
+}
+
+/// `low < high` for every action dimension.
+fn check_bounds(low: &F32Array<'_>, high: &F32Array<'_>) -> Result<(), LoadError> {
+    for (index, (low, high)) in low.iter().zip(high.iter()).enumerate() {
+        if low >= high {
+            return Err(LoadError::InvalidBounds { index, low, high });
+        }
+    }
+    Ok(())
 }
 
 fn structure_error(e: postcard::Error) -> LoadError {

@@ -51,16 +51,7 @@ pub(crate) fn validate(file: &PolicyFile<'_>) -> Result<Shape, LoadError> {
     }
     check_array(&file.action_low, Field::ActionLow, act)?;
     check_array(&file.action_high, Field::ActionHigh, act)?;
-    for (index, (low, high)) in file
-        .action_low
-        .iter()
-        .zip(file.action_high.iter())
-        .enumerate()
-    {
-        if low >= high {
-            return Err(LoadError::InvalidBounds { index, low, high });
-        }
-    }
+    super::check_bounds(&file.action_low, &file.action_high)?;
     Ok(Shape {
         obs,
         hidden1,
