@@ -294,7 +294,9 @@ fn dot<const IN: usize>(w: &[i8; IN], x: &[i8; IN], bias: i32) -> i32 {
 }
 
 /// One hidden layer: int32 accumulators, requantised to int8 with zero point −128 (the
-/// lower clamp is the ReLU).
+/// lower clamp is the ReLU). The input is widened to `i32` once, and four output rows share
+/// each input load (about 2.25 instructions per multiply-add on a Cortex-M4 instead of 3+).
+/// Integer sums are exact, so the blocking changes no result.
 #[inline(always)]
 fn hidden<const IN: usize, const OUT: usize>(
     w: &[[i8; IN]; OUT],
@@ -304,8 +306,34 @@ fn hidden<const IN: usize, const OUT: usize>(
     x: &[i8; IN],
     out: &mut [i8; OUT],
 ) {
-    for ((((o, row), &bias), &m), &s) in out.iter_mut().zip(w).zip(b).zip(m).zip(s) {
-        let q = requantize(dot(row, x, bias), m, s) + i64::from(HIDDEN_ZERO_POINT);
+    let mut xw = [0i32; IN];
+    for (d, &v) in xw.iter_mut().zip(x) {
+        *d = i32::from(v);
+    }
+    let mut acc = [0i32; OUT];
+    let blocks = w
+        .chunks_exact(4)
+        .zip(b.chunks_exact(4))
+        .zip(acc.chunks_exact_mut(4));
+    for ((rows, bias), a) in blocks {
+        if let ([r0, r1, r2, r3], [b0, b1, b2, b3], [a0, a1, a2, a3]) = (rows, bias, a) {
+            let (mut s0, mut s1, mut s2, mut s3) = (*b0, *b1, *b2, *b3);
+            for ((((&x, &w0), &w1), &w2), &w3) in xw.iter().zip(r0).zip(r1).zip(r2).zip(r3) {
+                s0 = s0.wrapping_add(i32::from(w0).wrapping_mul(x));
+                s1 = s1.wrapping_add(i32::from(w1).wrapping_mul(x));
+                s2 = s2.wrapping_add(i32::from(w2).wrapping_mul(x));
+                s3 = s3.wrapping_add(i32::from(w3).wrapping_mul(x));
+            }
+            (*a0, *a1, *a2, *a3) = (s0, s1, s2, s3);
+        }
+    }
+    let done = OUT - OUT % 4;
+    let tail = w.iter().zip(b).zip(acc.iter_mut()).skip(done);
+    for ((row, &bias), a) in tail {
+        *a = dot(row, x, bias);
+    }
+    for (((o, &acc), &m), &s) in out.iter_mut().zip(&acc).zip(m).zip(s) {
+        let q = requantize(acc, m, s) + i64::from(HIDDEN_ZERO_POINT);
         *o = q.clamp(-128, 127) as i8;
     }
 }
