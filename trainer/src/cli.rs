@@ -556,9 +556,9 @@ fn eval_cmd(args: EvalArgs) -> anyhow::Result<()> {
     if args.json {
         out!("{}", serde_json::to_string_pretty(&cmp)?);
     } else {
-        let shape = actor.shape();
+        let (shape, precision) = (actor.shape(), actor.precision());
         out!(
-            "{} ({shape}) on rig `{}` ({}), {} episodes (seed {}), hold probability {}",
+            "{} ({shape}, {precision}) on rig `{}` ({}), {} episodes (seed {}), hold probability {}",
             args.policy_file.display(),
             rig.name,
             rig.description,
