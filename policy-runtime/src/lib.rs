@@ -44,7 +44,7 @@
 //! | activations of one [`Policy::act`] (`OBS + H1 + H2 + 2·ACT` f32) | 532 B | 2,068 B |
 //! | stack of one [`Policy::act`] (frame incl. activations + callees) | 640 B | 2,192 B |
 //! | `.text` of the inference path | 2,642 B | 2,606 B |
-//! | `.text` of [`Policy::load`] (decode + validate), + 1 KiB CRC table | 7,572 B | |
+//! | `.text` of [`Policy::load`] (decode + validate; bitwise CRC, no table) | about 9,150 B | |
 //! | stack of [`Policy::load`] | about 0.6 KB | |
 //!
 //! `size-probe/check.sh` also checks that no panic code is linked into these images: the
