@@ -9,6 +9,7 @@
 
 use crate::format::{self, Bytes, F32Iter, Int8View, LoadError};
 use crate::output::{Output, Status};
+use crate::policy::DerivedBounds;
 use crate::shape::Shape;
 
 /// A DDPG actor `OBS`-`H1`-`H2`-`ACT` quantised to int8 (the `PLQ8` weight file of
@@ -44,6 +45,9 @@ pub struct Int8Policy<const OBS: usize, const H1: usize, const H2: usize, const 
     mid: [f32; ACT],
     half: [f32; ACT],
     safe_action: [f32; ACT],
+    /// The safe action as the caller asked for it (zero by default), before clamping: kept
+    /// across loads, so each file's bounds clamp it afresh.
+    safe_request: [f32; ACT],
 }
 
 /// The zero point of the int8 hidden activations (ReLU outputs `>= 0` use the full range).
@@ -118,16 +122,11 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
         if !ok {
             panic!("Int8Policy::from_raw: a value breaks the int8 format's rules");
         }
-        let mut mid = [0.0; ACT];
-        let mut half = [0.0; ACT];
-        let mut safe_action = [0.0; ACT];
-        let mut d = 0;
-        while d < ACT {
-            mid[d] = 0.5 * low[d] + 0.5 * high[d];
-            half[d] = 0.5 * high[d] - 0.5 * low[d];
-            safe_action[d] = crate::policy::clamp_safe(0.0, low[d], high[d]);
-            d += 1;
-        }
+        let DerivedBounds {
+            mid,
+            half,
+            safe_action,
+        } = DerivedBounds::of(&low, &high, [0.0; ACT]);
         Self {
             offset: obs_offset,
             scale: obs_scale,
@@ -148,6 +147,7 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
             mid,
             half,
             safe_action,
+            safe_request: [0.0; ACT],
         }
     }
 
@@ -173,6 +173,7 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
             mid: [0.0; ACT],
             half: [1.0; ACT],
             safe_action: [0.0; ACT],
+            safe_request: [0.0; ACT],
         }
     }
 
@@ -215,20 +216,33 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
         fill(&mut self.deq3, f.output.scale.iter());
         fill(&mut self.low, f.action_low.iter());
         fill(&mut self.high, f.action_high.iter());
-        for d in 0..ACT {
-            if let (Some(&low), Some(&high)) = (self.low.get(d), self.high.get(d)) {
-                if let Some(m) = self.mid.get_mut(d) {
-                    *m = 0.5 * low + 0.5 * high;
-                }
-                if let Some(h) = self.half.get_mut(d) {
-                    *h = 0.5 * high - 0.5 * low;
-                }
-                if let Some(s) = self.safe_action.get_mut(d) {
-                    *s = crate::policy::clamp_safe(*s, low, high);
-                }
-            }
-        }
+        self.update_bounds(self.safe_request);
         Ok(())
+    }
+
+    /// Recomputes the derived bound values and sets the (clamped) safe action.
+    const fn update_bounds(&mut self, safe: [f32; ACT]) {
+        self.safe_request = safe;
+        let b = DerivedBounds::of(&self.low, &self.high, safe);
+        self.mid = b.mid;
+        self.half = b.half;
+        self.safe_action = b.safe_action;
+    }
+
+    /// Sets the action returned when the observation is not finite, as
+    /// [`Policy::with_safe_action`](crate::Policy::with_safe_action) does: each element is
+    /// clamped into `[low, high]` (a non-finite element counts as zero), and it is kept,
+    /// clamped again, across later [`Int8Policy::load`]s. The default is zero clamped into the
+    /// bounds.
+    #[must_use]
+    pub const fn with_safe_action(mut self, action: [f32; ACT]) -> Self {
+        self.update_bounds(action);
+        self
+    }
+
+    /// In-place form of [`Int8Policy::with_safe_action`].
+    pub const fn set_safe_action(&mut self, action: [f32; ACT]) {
+        self.update_bounds(action);
     }
 
     /// Computes the action for one observation, like [`Policy::act`](crate::Policy::act):
@@ -266,7 +280,8 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
         }
     }
 
-    /// The action returned for a non-finite observation (zero clamped into the bounds).
+    /// The action returned for a non-finite observation (by default zero clamped into the
+    /// bounds; see [`Int8Policy::with_safe_action`]).
     pub const fn safe_action(&self) -> [f32; ACT] {
         self.safe_action
     }

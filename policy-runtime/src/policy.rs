@@ -35,6 +35,9 @@ pub struct Policy<const OBS: usize, const H1: usize, const H2: usize, const ACT:
     /// `(high - low) / 2`, computed without overflow.
     pub(crate) half: [f32; ACT],
     pub(crate) safe_action: [f32; ACT],
+    /// The safe action as the caller asked for it (zero by default), before clamping: kept
+    /// across loads, so each file's bounds clamp it afresh.
+    pub(crate) safe_request: [f32; ACT],
 }
 
 /// Clamps `a` into `[low, high]`; a non-finite `a` counts as zero.
@@ -46,6 +49,33 @@ pub(crate) const fn clamp_safe(a: f32, low: f32, high: f32) -> f32 {
         high
     } else {
         a
+    }
+}
+
+/// What both precisions derive from the action bounds: the centre and half-range of the tanh
+/// mapping `mid + half·tanh(z)`, and the safe action clamped into the bounds.
+pub(crate) struct DerivedBounds<const ACT: usize> {
+    pub(crate) mid: [f32; ACT],
+    pub(crate) half: [f32; ACT],
+    pub(crate) safe_action: [f32; ACT],
+}
+
+impl<const ACT: usize> DerivedBounds<ACT> {
+    /// The derived values of `[low, high]`, with `safe` clamped into it ([`clamp_safe`]).
+    pub(crate) const fn of(low: &[f32; ACT], high: &[f32; ACT], safe: [f32; ACT]) -> Self {
+        let mut b = Self {
+            mid: [0.0; ACT],
+            half: [0.0; ACT],
+            safe_action: [0.0; ACT],
+        };
+        let mut d = 0;
+        while d < ACT {
+            b.mid[d] = 0.5 * low[d] + 0.5 * high[d];
+            b.half[d] = 0.5 * high[d] - 0.5 * low[d];
+            b.safe_action[d] = clamp_safe(safe[d], low[d], high[d]);
+            d += 1;
+        }
+        b
     }
 }
 
@@ -161,6 +191,7 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
             mid: [0.0; ACT],
             half: [0.0; ACT],
             safe_action: [0.0; ACT],
+            safe_request: [0.0; ACT],
         };
         policy.update_bounds([0.0; ACT]);
         Ok(policy)
@@ -205,14 +236,15 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
         fill(&mut self.b3, l3.bias());
         fill(&mut self.low, view.action_low());
         fill(&mut self.high, view.action_high());
-        self.update_bounds(self.safe_action);
+        self.update_bounds(self.safe_request);
         Ok(())
     }
 
     /// Sets the action returned when the observation (or the output) is not finite.
     ///
     /// Each element is clamped into `[low, high]`; a non-finite element counts as zero.
-    /// The default is zero clamped into the bounds.
+    /// The default is zero clamped into the bounds. The request is kept across later loads
+    /// and clamped into each new file's bounds.
     #[must_use]
     pub const fn with_safe_action(mut self, action: [f32; ACT]) -> Self {
         self.update_bounds(action);
@@ -277,14 +309,11 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
 
     /// Recomputes the derived bound values and sets the (clamped) safe action.
     const fn update_bounds(&mut self, safe: [f32; ACT]) {
-        let mut d = 0;
-        while d < ACT {
-            let (low, high) = (self.low[d], self.high[d]);
-            self.mid[d] = 0.5 * low + 0.5 * high;
-            self.half[d] = 0.5 * high - 0.5 * low;
-            self.safe_action[d] = clamp_safe(safe[d], low, high);
-            d += 1;
-        }
+        self.safe_request = safe;
+        let b = DerivedBounds::of(&self.low, &self.high, safe);
+        self.mid = b.mid;
+        self.half = b.half;
+        self.safe_action = b.safe_action;
     }
 
     /// A zero policy (only as a starting point for `load`).
@@ -303,6 +332,7 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
             mid: [0.0; ACT],
             half: [1.0; ACT],
             safe_action: [0.0; ACT],
+            safe_request: [0.0; ACT],
         }
     }
 }

@@ -1,6 +1,9 @@
 //! The int8 weight file and `Int8Policy`: golden bytes, actions against an independent
 //! integer reference, and bad files refused with named errors.
 
+mod common;
+
+use common::encode_int8;
 #[cfg(feature = "alloc")]
 use policy_runtime::DynPolicy;
 use policy_runtime::format::{
@@ -449,13 +452,28 @@ fn golden_bytes() {
     assert!((f64::from(p.act(&[0.75]).action[0]) - want[0]).abs() < 1e-6);
 }
 
-/// `format::encode_int8` into a vector of exactly the written length (without the `alloc`
-/// feature's `encode_int8_to_vec`).
-fn encode_int8(
-    file: &policy_runtime::format::Int8File<'_>,
-) -> Result<Vec<u8>, policy_runtime::EncodeError> {
-    let mut buf = vec![0u8; 1 << 20];
-    let n = policy_runtime::format::encode_int8(file, &mut buf)?;
-    buf.truncate(n);
-    Ok(buf)
+/// A safe action set by the caller survives a reload, clamped into the new file's bounds; the
+/// default (zero) is clamped into each file's own bounds, whatever was loaded before.
+#[test]
+fn the_safe_action_is_clamped_into_each_files_bounds() {
+    let wide = Raw::random([3, 8, 8, 1], 5);
+    let mut positive = wide.clone();
+    (positive.low, positive.high) = (vec![0.5], vec![1.5]);
+    let (wide, positive) = (wide.encode(), positive.encode());
+    let mut p = Int8Policy::<3, 8, 8, 1>::from_bytes(&positive).unwrap();
+    assert_eq!(p.safe_action(), [0.5]);
+    p.load(&wide).unwrap();
+    assert_eq!(p.safe_action(), [0.0], "zero again inside [-2, 2]");
+    let mut p = Int8Policy::<3, 8, 8, 1>::from_bytes(&wide)
+        .unwrap()
+        .with_safe_action([-1.0]);
+    assert_eq!(p.act(&[f32::NAN, 0.0, 0.0]).action, [-1.0]);
+    p.load(&positive).unwrap();
+    assert_eq!(p.safe_action(), [0.5], "−1 clamped into [0.5, 1.5]");
+    p.set_safe_action([f32::INFINITY]);
+    assert_eq!(
+        p.safe_action(),
+        [0.5],
+        "a non-finite element counts as zero"
+    );
 }

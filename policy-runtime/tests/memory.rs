@@ -5,10 +5,10 @@ use core::mem::size_of;
 
 use policy_runtime::{Output, Policy, Shape};
 
-/// Parameters + normalisation (2 per observation) + bounds, mid-points, half-ranges and safe
-/// action (5 per action dimension), 4 bytes each.
+/// Parameters + normalisation (2 per observation) + bounds, mid-points, half-ranges, safe
+/// action and the caller's request for it (6 per action dimension), 4 bytes each.
 const fn expected(s: Shape) -> usize {
-    4 * (s.parameters() + 2 * s.obs + 5 * s.act)
+    4 * (s.parameters() + 2 * s.obs + 6 * s.act)
 }
 
 /// Size of `Policy<..>`: its arrays plus alignment padding (< 64 bytes before each of the

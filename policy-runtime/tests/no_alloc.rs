@@ -10,7 +10,7 @@ mod common;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use common::{RawPolicy, shape};
+use common::{RawPolicy, encode_int8, shape};
 use policy_runtime::{Policy, Status, format};
 
 struct CountingAllocator;
@@ -186,15 +186,4 @@ fn int8_decoding_and_inference_allocate_nothing() {
         [Status::Ok, Status::Ok, Status::NonFiniteObservation]
     );
     assert_eq!(n, 0);
-}
-
-/// `format::encode_int8` into a vector of exactly the written length (without the `alloc`
-/// feature's `encode_int8_to_vec`).
-fn encode_int8(
-    file: &policy_runtime::format::Int8File<'_>,
-) -> Result<Vec<u8>, policy_runtime::EncodeError> {
-    let mut buf = vec![0u8; 1 << 20];
-    let n = policy_runtime::format::encode_int8(file, &mut buf)?;
-    buf.truncate(n);
-    Ok(buf)
 }

@@ -141,3 +141,14 @@ pub const fn shape(obs: usize, hidden1: usize, hidden2: usize, act: usize) -> Sh
         act,
     }
 }
+
+/// `format::encode_int8` into a vector of exactly the written length (without the `alloc`
+/// feature's `encode_int8_to_vec`).
+pub fn encode_int8(
+    file: &policy_runtime::format::Int8File<'_>,
+) -> Result<Vec<u8>, policy_runtime::EncodeError> {
+    let mut buf = vec![0u8; 1 << 20];
+    let n = policy_runtime::format::encode_int8(file, &mut buf)?;
+    buf.truncate(n);
+    Ok(buf)
+}
