@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::{Field, LoadError, Precision};
+use super::validate::{check_array, check_byte_len};
 use super::{CRC_LEN, F32Array, Header, structure_error};
 use crate::shape::Shape;
 
@@ -204,29 +205,12 @@ fn dim(layer: usize, value: u32) -> Result<usize, LoadError> {
     }
 }
 
-fn check_len(found: usize, field: Field, values: usize, size: usize) -> Result<(), LoadError> {
-    let expected_bytes = values * size;
-    if found != expected_bytes {
-        return Err(LoadError::ArrayLength {
-            field,
-            expected_bytes,
-            found_bytes: found,
-        });
-    }
-    Ok(())
-}
-
 fn check_f32(a: &F32Array<'_>, field: Field, len: usize, positive: bool) -> Result<(), LoadError> {
-    check_len(a.byte_len(), field, len, 4)?;
-    for (index, v) in a.iter().enumerate() {
-        if !v.is_finite() {
-            return Err(LoadError::NonFiniteWeight { field, index });
-        }
-        if positive && v <= 0.0 {
-            return Err(LoadError::InvalidScale { field, index });
-        }
+    check_array(a, field, len)?;
+    match a.iter().position(|v| positive && v <= 0.0) {
+        Some(index) => Err(LoadError::InvalidScale { field, index }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Dimensions (non-zero, at most 65,535, chained), array lengths, finite f32 values,
@@ -270,10 +254,10 @@ fn validate(file: &Int8File<'_>) -> Result<Shape, LoadError> {
         .zip([(obs, hidden1), (hidden1, hidden2)])
         .enumerate()
     {
-        check_len(h.weights.0.len(), Field::Int8Weights(l), i * o, 1)?;
-        check_len(h.bias.0.len(), Field::Int32Bias(l), o, 4)?;
-        check_len(h.multiplier.0.len(), Field::Multiplier(l), o, 4)?;
-        check_len(h.shift.0.len(), Field::Shift(l), o, 1)?;
+        check_byte_len(h.weights.0.len(), Field::Int8Weights(l), i * o, 1)?;
+        check_byte_len(h.bias.0.len(), Field::Int32Bias(l), o, 4)?;
+        check_byte_len(h.multiplier.0.len(), Field::Multiplier(l), o, 4)?;
+        check_byte_len(h.shift.0.len(), Field::Shift(l), o, 1)?;
         for index in 0..o {
             if h.multiplier.i32(index).unwrap_or(-1) < 0 {
                 return Err(LoadError::InvalidScale {
@@ -292,8 +276,8 @@ fn validate(file: &Int8File<'_>) -> Result<Shape, LoadError> {
         }
     }
     let out = &file.output;
-    check_len(out.weights.0.len(), Field::Int8Weights(2), hidden2 * act, 1)?;
-    check_len(out.bias.0.len(), Field::Int32Bias(2), act, 4)?;
+    check_byte_len(out.weights.0.len(), Field::Int8Weights(2), hidden2 * act, 1)?;
+    check_byte_len(out.bias.0.len(), Field::Int32Bias(2), act, 4)?;
     check_f32(&out.scale, Field::OutputScale, act, true)?;
     check_f32(&file.action_low, Field::ActionLow, act, false)?;
     check_f32(&file.action_high, Field::ActionHigh, act, false)?;

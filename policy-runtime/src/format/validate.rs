@@ -70,17 +70,29 @@ fn dim(layer: usize, value: u32) -> Result<usize, LoadError> {
     }
 }
 
-fn check_array(array: &F32Array<'_>, field: Field, len: usize) -> Result<(), LoadError> {
-    let expected_bytes = len * 4;
-    if array.byte_len() != expected_bytes {
-        return Err(LoadError::ArrayLength {
-            field,
-            expected_bytes,
-            found_bytes: array.byte_len(),
-        });
-    }
+pub(super) fn check_array(array: &F32Array<'_>, field: Field, len: usize) -> Result<(), LoadError> {
+    check_byte_len(array.byte_len(), field, len, 4)?;
     match array.iter().position(|v| !v.is_finite()) {
         Some(index) => Err(LoadError::NonFiniteWeight { field, index }),
         None => Ok(()),
     }
+}
+
+/// [`LoadError::ArrayLength`] unless an array of `found` bytes holds `values` elements of
+/// `size` bytes each.
+pub(super) fn check_byte_len(
+    found: usize,
+    field: Field,
+    values: usize,
+    size: usize,
+) -> Result<(), LoadError> {
+    let expected_bytes = values * size;
+    if found != expected_bytes {
+        return Err(LoadError::ArrayLength {
+            field,
+            expected_bytes,
+            found_bytes: found,
+        });
+    }
+    Ok(())
 }
