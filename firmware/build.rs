@@ -1,6 +1,8 @@
 //! Build script of the firmware: the "flash" step.
 //!
-//! - puts `memory.x` on the linker path (the `stm32f4` PAC's `rt` feature provides `device.x`) and passes `-Tlink.x` (from here, so an
+//! - picks the board of the target (`hil_protocol::build_config::BOARDS`): its `board` cfg,
+//!   its memory map and its default core clock;
+//! - puts the board's `memory.x` on the linker path (the `stm32f4` PAC's `rt` feature provides `device.x`) and passes `-Tlink.x` (from here, so an
 //!   outer `RUSTFLAGS` cannot drop it);
 //! - reads the policy file named by `POLICY_FILE` (default `../policies/pendulum.postcard`,
 //!   relative paths are relative to this folder), validates it with
@@ -16,8 +18,8 @@ use std::path::{Path, PathBuf};
 use std::process::exit;
 
 use hil_protocol::build_config::{
-    CONTROL_PERIOD_US_VAR, CORE_CLOCK_HZ_VAR, DEFAULT_CONTROL_PERIOD_US, DEFAULT_CORE_CLOCK_HZ,
-    DEFAULT_WATCHDOG_PERIODS, POLICY_FILE_VAR, WATCHDOG_PERIODS_VAR,
+    BOARDS, Board, CONTROL_PERIOD_US_VAR, CORE_CLOCK_HZ_VAR, DEFAULT_CONTROL_PERIOD_US,
+    DEFAULT_WATCHDOG_PERIODS, POLICY_FILE_VAR, WATCHDOG_PERIODS_VAR, board_of_target,
 };
 
 const DEFAULT_POLICY: &str = "../policies/pendulum.postcard";
@@ -240,8 +242,8 @@ fn check_limits(path: &Path, obs: usize, h1: usize, h2: usize, act: usize) {
     }
     let floats = 2 * obs + obs * h1 + h1 + h1 * h2 + h2 + h2 * act + act + 2 * act;
     let weights = 4 * floats;
-    let memory =
-        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo")).join("memory.x");
+    let memory = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"))
+        .join(board().memory_x);
     let flash = fs::read_to_string(&memory)
         .ok()
         .and_then(|m| region_length(&m, "FLASH"))
@@ -260,18 +262,39 @@ fn check_limits(path: &Path, obs: usize, h1: usize, h2: usize, act: usize) {
     }
 }
 
+/// The board of the target being built (cargo's `TARGET`).
+fn board() -> &'static Board {
+    let target = env::var("TARGET").unwrap_or_default();
+    board_of_target(&target).unwrap_or_else(|| {
+        let known: Vec<&str> = BOARDS.iter().map(|b| b.target).collect();
+        fail(format_args!(
+            "no board for target {target}: the firmware builds for {}",
+            known.join(", ")
+        ))
+    })
+}
+
 fn main() {
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
 
+    // The board of the target, its cfg and its memory map.
+    let board = board();
+    let names: Vec<String> = BOARDS.iter().map(|b| format!("\"{}\"", b.name)).collect();
+    println!("cargo::rustc-check-cfg=cfg(board, values({}))", names.join(", "));
+    println!("cargo::rustc-check-cfg=cfg(board_link)");
+    println!("cargo:rustc-cfg=board=\"{}\"", board.name);
+    if board.has_link {
+        println!("cargo:rustc-cfg=board_link");
+    }
     // Linker scripts.
     // An older build of this package put its own `device.x` here; it would shadow the PAC's.
     let _ = fs::remove_file(out.join("device.x"));
-    let src = manifest.join("memory.x");
+    let src = manifest.join(board.memory_x);
     if let Err(e) = fs::copy(&src, out.join("memory.x")) {
         fail(format_args!("cannot copy {}: {e}", src.display()));
     }
-    println!("cargo:rerun-if-changed=memory.x");
+    println!("cargo:rerun-if-changed={}", board.memory_x);
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rustc-link-arg-bins=-Tlink.x");
     // defmt's interned log strings (an ELF section the host reads, not loaded into flash).
@@ -304,7 +327,7 @@ fn main() {
     // Link configuration.
     let period = env_u32(CONTROL_PERIOD_US_VAR, DEFAULT_CONTROL_PERIOD_US);
     let periods = env_u32(WATCHDOG_PERIODS_VAR, DEFAULT_WATCHDOG_PERIODS);
-    let clock = env_u32(CORE_CLOCK_HZ_VAR, DEFAULT_CORE_CLOCK_HZ);
+    let clock = env_u32(CORE_CLOCK_HZ_VAR, board.core_clock_hz);
     if clock % 1000 != 0 {
         fail(format_args!(
             "CORE_CLOCK_HZ={clock} must be a multiple of 1000"
@@ -316,7 +339,11 @@ fn main() {
     let config = format!(
         "/// Control period, microseconds.\npub const CONTROL_PERIOD_US: u32 = {period};\n\
          /// Watchdog period, microseconds.\npub const WATCHDOG_US: u32 = {watchdog};\n\
-         /// Core clock (SysTick source), Hz.\npub const CORE_CLOCK_HZ: u32 = {clock};\n"
+         /// Core clock (SysTick source), Hz.\npub const CORE_CLOCK_HZ: u32 = {clock};\n\
+         /// The board (`hil_protocol::build_config::BOARDS`).\npub const BOARD: &str = \"{name}\";\n\
+         /// The core (`m4f`, `m33f`, `m0`).\npub const CORE: &str = \"{core}\";\n",
+        name = board.name,
+        core = board.core,
     );
     if let Err(e) = fs::write(out.join("config.rs"), config) {
         fail(format_args!("cannot write generated config: {e}"));

@@ -36,7 +36,9 @@ pub fn init(syst: &mut SYST) {
 
 /// SysTick interrupt body: one more millisecond.
 pub fn on_tick() {
-    MILLIS.fetch_add(1, Ordering::Relaxed);
+    // Only this handler writes `MILLIS`, so a load and a store need no read-modify-write
+    // atomics (which the Cortex-M0 lacks).
+    MILLIS.store(MILLIS.load(Ordering::Relaxed).wrapping_add(1), Ordering::Release);
 }
 
 fn current() -> u32 {

@@ -3,8 +3,18 @@
 #![no_main]
 
 use cortex_m_rt::entry;
+#[cfg(board_link)]
 use firmware::{control_loop, fatal, measure_inference_stack, start_clock, usart};
 
+#[cfg(not(board_link))]
+#[entry]
+fn main() -> ! {
+    firmware::fatal(
+        "this board has no serial link driver (only the M4F board has one): run `selftest` here",
+    )
+}
+
+#[cfg(board_link)]
 #[entry]
 fn main() -> ! {
     let inference_stack = measure_inference_stack();

@@ -36,7 +36,9 @@ pub fn paint() {
             "2:",
             "cmp {p}, {end}",
             "bhs 3f",
-            "str {pat}, [{p}], #4",
+            // Store and step separately: Thumb-1 (Cortex-M0) has no post-indexed store.
+            "str {pat}, [{p}]",
+            "adds {p}, #4",
             "b 2b",
             "3:",
             p = inout(reg) start => _,

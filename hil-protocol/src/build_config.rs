@@ -17,3 +17,71 @@ pub const DEFAULT_CONTROL_PERIOD_US: u32 = 50_000;
 pub const DEFAULT_WATCHDOG_PERIODS: u32 = 2;
 /// Default core clock: 168 MHz (STM32F405, QEMU `netduinoplus2`).
 pub const DEFAULT_CORE_CLOCK_HZ: u32 = 168_000_000;
+
+/// A board the firmware builds for: one per Rust target, the single table the firmware's build
+/// script (memory map, clock, board cfg) and the host (target, QEMU machine) both read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Board {
+    /// Short name of the core, as `hil bench --target` takes it (`m4f`, `m33f`, `m0`).
+    pub core: &'static str,
+    /// The Rust target triple.
+    pub target: &'static str,
+    /// The QEMU machine (`-M`) that emulates it.
+    pub qemu_machine: &'static str,
+    /// The board's name, as the firmware's `board` cfg value.
+    pub name: &'static str,
+    /// Its memory map, relative to the firmware package (cortex-m-rt's `memory.x`).
+    pub memory_x: &'static str,
+    /// Default core clock (SysTick source), Hz: the part's usual clock, so the latency figures
+    /// are those of that part.
+    pub core_clock_hz: u32,
+    /// Whether the firmware has the serial link (the `firmware` link server) on this board;
+    /// the others run the self-test and the benchmark only.
+    pub has_link: bool,
+    /// Whether the core has a single-precision FPU (otherwise f32 is software floating point).
+    pub fpu: bool,
+}
+
+/// Every board, the default (`m4f`) first.
+pub const BOARDS: [Board; 3] = [
+    Board {
+        core: "m4f",
+        target: "thumbv7em-none-eabihf",
+        qemu_machine: "netduinoplus2",
+        name: "netduinoplus2",
+        memory_x: "boards/netduinoplus2/memory.x",
+        core_clock_hz: DEFAULT_CORE_CLOCK_HZ,
+        has_link: true,
+        fpu: true,
+    },
+    Board {
+        core: "m33f",
+        target: "thumbv8m.main-none-eabihf",
+        qemu_machine: "mps2-an505",
+        name: "mps2-an505",
+        memory_x: "boards/mps2-an505/memory.x",
+        core_clock_hz: 64_000_000,
+        has_link: false,
+        fpu: true,
+    },
+    Board {
+        core: "m0",
+        target: "thumbv6m-none-eabi",
+        qemu_machine: "microbit",
+        name: "microbit",
+        memory_x: "boards/microbit/memory.x",
+        core_clock_hz: 16_000_000,
+        has_link: false,
+        fpu: false,
+    },
+];
+
+/// The board of a Rust target triple.
+pub fn board_of_target(target: &str) -> Option<&'static Board> {
+    BOARDS.iter().find(|b| b.target == target)
+}
+
+/// The board of a core name (`m4f`, `m33f`, `m0`).
+pub fn board_of_core(core: &str) -> Option<&'static Board> {
+    BOARDS.iter().find(|b| b.core == core)
+}

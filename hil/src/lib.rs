@@ -8,6 +8,7 @@
 //! link faults ([`report`]). [`mod@bench`] measures inference cost and image size.
 
 pub mod bench;
+pub mod board;
 pub mod board_log;
 pub mod cli;
 mod error;

@@ -1,5 +1,5 @@
-//! Running the firmware image in QEMU (`netduinoplus2`) with its USART1 on a Unix socket
-//! ([`Qemu::start`]) or on a pseudo-terminal ([`Qemu::start_pty`], which the host then opens
+//! Running the firmware image in QEMU (the machine of its board, read from the image: `hil::board`)
+//! with its USART1 on a Unix socket ([`Qemu::start`]) or on a pseudo-terminal ([`Qemu::start_pty`], which the host then opens
 //! as a serial port, exactly as it would a real board's `/dev/ttyACM0`).
 //!
 //! Every QEMU process is started with a time limit: a guard thread kills it by its PID when
@@ -109,8 +109,9 @@ pub fn run_with_log(
     out: &mut dyn std::io::Write,
 ) -> Result<i32, HilError> {
     let log = BoardLog::for_elf(elf)?;
+    let board = crate::board::board_of_elf(elf)?;
     let mut cmd = Command::new(QEMU);
-    cmd.args(["-M", "netduinoplus2", "-nographic", "-monitor", "none"])
+    cmd.args(["-M", board.qemu_machine, "-nographic", "-monitor", "none"])
         .args(["-serial", "null", "-icount", "shift=0"])
         .args(["-semihosting-config", "enable=on,target=native"])
         .arg("-kernel")
@@ -301,8 +302,19 @@ impl Qemu {
             }
             None => None,
         };
+        let board = crate::board::board_of_elf(elf)?;
+        if !board.has_link {
+            return Err(HilError::Qemu(format!(
+                "{} is built for {} ({}), which has no serial link driver: only the self-test \
+                 runs there (`hil qemu`, `hil bench --target {}`)",
+                elf.display(),
+                board.core,
+                board.qemu_machine,
+                board.core
+            )));
+        }
         let mut cmd = Command::new(QEMU);
-        cmd.args(["-M", "netduinoplus2", "-nographic", "-monitor", "none"])
+        cmd.args(["-M", board.qemu_machine, "-nographic", "-monitor", "none"])
             .args(["-icount", "shift=0"]);
         match &sock {
             Some(sock) => cmd
