@@ -281,7 +281,10 @@ fn main() {
     // The board of the target, its cfg and its memory map.
     let board = board();
     let names: Vec<String> = BOARDS.iter().map(|b| format!("\"{}\"", b.name)).collect();
-    println!("cargo::rustc-check-cfg=cfg(board, values({}))", names.join(", "));
+    println!(
+        "cargo::rustc-check-cfg=cfg(board, values({}))",
+        names.join(", ")
+    );
     println!("cargo::rustc-check-cfg=cfg(board_link)");
     println!("cargo:rustc-cfg=board=\"{}\"", board.name);
     if board.has_link {

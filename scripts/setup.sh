@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Installs what a fresh machine lacks: the Cortex-M4F Rust target and QEMU (for the
-# hardware-in-the-loop tests). Idempotent: does nothing that is already done.
+# Installs what a fresh machine lacks: the Rust targets of the firmware's boards (Cortex-M4F,
+# Cortex-M33F, Cortex-M0) and QEMU (for the hardware-in-the-loop tests and the self-tests).
+# Idempotent: does nothing that is already done.
 set -euo pipefail
 
-if ! rustup target list --installed | grep -qx thumbv7em-none-eabihf; then
-  rustup target add thumbv7em-none-eabihf
-fi
+for target in thumbv7em-none-eabihf thumbv8m.main-none-eabihf thumbv6m-none-eabi; do
+  if ! rustup target list --installed | grep -qx "$target"; then
+    rustup target add "$target"
+  fi
+done
 for comp in rustfmt clippy; do
   if ! rustup component list --installed | grep -q "^${comp}"; then
     rustup component add "$comp"

@@ -38,7 +38,10 @@ pub fn init(syst: &mut SYST) {
 pub fn on_tick() {
     // Only this handler writes `MILLIS`, so a load and a store need no read-modify-write
     // atomics (which the Cortex-M0 lacks).
-    MILLIS.store(MILLIS.load(Ordering::Relaxed).wrapping_add(1), Ordering::Release);
+    MILLIS.store(
+        MILLIS.load(Ordering::Relaxed).wrapping_add(1),
+        Ordering::Release,
+    );
 }
 
 fn current() -> u32 {
@@ -123,9 +126,20 @@ impl Calibration {
         (net as f32 * self.instructions_per_tick + 0.5) as u32
     }
 
+    /// Instructions per SysTick count (1 GHz / SysTick clock under QEMU `-icount shift=0`).
+    pub fn instructions_per_tick(&self) -> f32 {
+        self.instructions_per_tick
+    }
+
     /// The measurement overhead in instructions (already subtracted by [`Self::instructions`]).
     pub fn overhead_instructions(&self) -> u32 {
         (self.overhead_ticks as f32 * self.instructions_per_tick + 0.5) as u32
+    }
+
+    /// The longest measurement that can be counted: one SysTick period (1 ms of core clock),
+    /// in instructions. A longer one would wrap the counter more than once.
+    pub fn window_instructions(&self) -> u32 {
+        (TICKS_PER_MS as f32 * self.instructions_per_tick) as u32
     }
 
     /// Runs `f` with interrupts masked; returns its result and the instructions it took.

@@ -1,5 +1,7 @@
 //! Latency and size benchmark of the firmware: instructions per inference on the emulated
-//! Cortex-M4, instructions per multiply-add, section sizes and stack use.
+//! cores, instructions per multiply-add, section sizes and stack use. [`run`] times the link
+//! server on the M4F over the serial link; [`run_on_core`] runs the self-test image on any
+//! board of `hil_protocol::build_config::BOARDS`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -149,6 +151,148 @@ pub fn format_row(r: &BenchResult) -> String {
 
 /// Header of the benchmark table (bytes for sizes).
 pub const HEADER: &str = "policy          MACs  instr(med)  instr(max) instr/MAC    .text  .rodata  .data   .bss     flash inf.stk  peakstk     RAM";
+
+/// Benchmark figures of one policy on one core, from its self-test image (`selftest`: the
+/// policy, the instruction counter and the log, no link code), so every core runs the same
+/// program.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CoreBench {
+    /// The policy file.
+    pub policy: PathBuf,
+    /// Its dimensions, `OBS-H1-H2-ACT`.
+    pub shape: String,
+    /// The core (`m0`, `m4f`, `m33f`).
+    pub target: String,
+    /// The QEMU machine it ran on.
+    pub machine: String,
+    /// The weight precision (`f32`, `int8`).
+    pub precision: String,
+    /// Multiply-adds per inference.
+    pub macs: usize,
+    /// Instructions per inference (QEMU `-icount`, SysTick-calibrated; every input does the
+    /// same work).
+    pub instructions: u32,
+    /// Instructions per multiply-add.
+    pub instructions_per_mac: f64,
+    /// Estimated cycles per inference from a per-instruction timing model of the core: not
+    /// modelled yet (`null`).
+    pub est_cycles: Option<f64>,
+    /// Flash: vector table, code, read-only data (the weights) and `.data`'s initial values.
+    pub flash_bytes: u64,
+    /// RAM: `.data` + `.bss` + the peak stack of one inference.
+    pub ram_bytes: u64,
+    /// Peak stack of one inference, bytes.
+    pub inference_stack: u32,
+    /// The three known observations' action bits, as the self-test printed them.
+    pub action_bits: Vec<String>,
+}
+
+/// What the self-test printed: precision, instruction count, stack and the actions' bits.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SelfTestLog {
+    /// `precision …` of the policy line.
+    pub precision: String,
+    /// Instructions per inference.
+    pub instructions: u32,
+    /// Inference stack, bytes.
+    pub inference_stack: u32,
+    /// Each known observation's action bits (`[0x3d0811a0]`).
+    pub action_bits: Vec<String>,
+    /// `selftest: PASS` was printed.
+    pub passed: bool,
+}
+
+impl SelfTestLog {
+    /// Parses the self-test's log lines.
+    pub fn parse(log: &str) -> Result<Self, HilError> {
+        let mut out = Self::default();
+        for line in log.lines() {
+            if let Some(rest) = line.split_once(" precision ").map(|(_, r)| r) {
+                out.precision = rest.trim().to_string();
+            }
+            if let Some(bits) = line
+                .split_once("action bits ")
+                .and_then(|(_, r)| r.split_once(" = "))
+                .map(|(b, _)| b)
+            {
+                out.action_bits.push(bits.to_string());
+            }
+            if let Some(rest) = line.strip_prefix("selftest: instructions per inference ") {
+                let (n, stack) = rest.split_once(", inference stack ").unwrap_or((rest, ""));
+                out.instructions = n.trim().parse().unwrap_or(0);
+                out.inference_stack = stack.trim_end_matches(" B").parse().unwrap_or(0);
+            }
+            out.passed |= line.trim() == "selftest: PASS";
+        }
+        if !out.passed || out.instructions == 0 || out.precision.is_empty() {
+            return Err(HilError::Qemu(format!(
+                "the self-test did not report its figures and PASS:\n{log}"
+            )));
+        }
+        Ok(out)
+    }
+}
+
+/// Builds the self-test image for `policy` on `board`, runs it under QEMU and collects the
+/// figures.
+pub fn run_on_core(
+    policy: &Path,
+    board: &'static hil_protocol::build_config::Board,
+) -> Result<CoreBench, HilError> {
+    let bytes = std::fs::read(policy)
+        .map_err(|e| HilError::io(format!("reading {}", policy.display()), e))?;
+    let dims = shape_of(&bytes)?;
+    let mut config = FirmwareConfig::new(policy);
+    config.board = board;
+    let elf = firmware::build_self_test(&config)?;
+    let sections = sections(&elf)?;
+    let mut log = Vec::new();
+    let code = crate::qemu::run_with_log(&elf, Duration::from_secs(120), &mut log)?;
+    let log = String::from_utf8_lossy(&log).into_owned();
+    if code != 0 {
+        return Err(HilError::Qemu(format!(
+            "the self-test on {} exited with status {code}:\n{log}",
+            board.core
+        )));
+    }
+    let run = SelfTestLog::parse(&log)?;
+    let macs = dims.multiply_adds();
+    Ok(CoreBench {
+        policy: policy.to_path_buf(),
+        shape: dims.to_string(),
+        target: board.core.to_string(),
+        machine: board.qemu_machine.to_string(),
+        precision: run.precision,
+        macs,
+        instructions: run.instructions,
+        instructions_per_mac: f64::from(run.instructions) / macs.max(1) as f64,
+        est_cycles: None,
+        flash_bytes: sections.flash(),
+        ram_bytes: sections.data + sections.bss + u64::from(run.inference_stack),
+        inference_stack: run.inference_stack,
+        action_bits: run.action_bits,
+    })
+}
+
+/// Header of the per-core table.
+pub const CORE_HEADER: &str = "target  machine        precision policy          MACs  instructions instr/MAC est.cycles    flash      RAM";
+
+/// One line of the per-core table.
+pub fn format_core_row(r: &CoreBench) -> String {
+    format!(
+        "{:<7} {:<14} {:<9} {:<12} {:>7} {:>13} {:>9.2} {:>10} {:>8} {:>8}",
+        r.target,
+        r.machine,
+        r.precision,
+        r.shape,
+        r.macs,
+        r.instructions,
+        r.instructions_per_mac,
+        r.est_cycles.map_or("-".to_string(), |c| format!("{c:.0}")),
+        r.flash_bytes,
+        r.ram_bytes,
+    )
+}
 
 #[cfg(test)]
 mod tests {

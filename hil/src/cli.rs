@@ -48,6 +48,18 @@ enum Cmd {
         /// Folder for generated policy files.
         #[arg(long, default_value = "runs/bench")]
         out: PathBuf,
+        /// Measure the self-test image on these cores instead of the link server on the M4F:
+        /// `m0` (QEMU microbit, nRF51), `m4f` (netduinoplus2, STM32F405), `m33f` (mps2-an505),
+        /// or `all`. Repeatable.
+        #[arg(long)]
+        target: Vec<String>,
+        /// With --target and no --policy: the shipped policy in this precision, `f32`, `int8`
+        /// or `all`.
+        #[arg(long, default_value = "all")]
+        precision: String,
+        /// With --target: print the rows as a JSON array.
+        #[arg(long)]
+        json: bool,
     },
     /// Build ("flash") the firmware image for a policy file.
     Build {
@@ -177,7 +189,19 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             samples,
             seed,
             out,
-        } => run_bench(policy, samples, seed, &out)?,
+            target,
+            precision,
+            json,
+        } => {
+            if target.is_empty() {
+                if json {
+                    bail!("--json needs --target (the per-core table)");
+                }
+                run_bench(policy, samples, seed, &out)?
+            } else {
+                run_core_bench(&target, &precision, policy, json)?
+            }
+        }
         Cmd::Build { policy, period_us } => {
             if period_us == 0 {
                 bail!("--period-us must be positive");
@@ -510,9 +534,101 @@ fn run_bench(
     Ok(())
 }
 
+/// The boards named by `--target` (`all` for every board), in the table's order.
+fn boards_of(
+    targets: &[String],
+) -> anyhow::Result<Vec<&'static hil_protocol::build_config::Board>> {
+    use hil_protocol::build_config::{BOARDS, board_of_core};
+    let mut out = Vec::new();
+    for t in targets {
+        if t == "all" {
+            out.extend(BOARDS.iter());
+        } else {
+            let cores: Vec<&str> = BOARDS.iter().map(|b| b.core).collect();
+            out.push(board_of_core(t).with_context(|| {
+                format!("unknown --target {t}: one of {}, or all", cores.join(", "))
+            })?);
+        }
+    }
+    let mut seen = Vec::new();
+    out.retain(|b| {
+        let first = !seen.contains(&b.core);
+        seen.push(b.core);
+        first
+    });
+    Ok(out)
+}
+
+/// `hil bench --target …`: the self-test image of each policy on each core.
+fn run_core_bench(
+    targets: &[String],
+    precision: &str,
+    policies: Vec<PathBuf>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let boards = boards_of(targets)?;
+    let policies = if policies.is_empty() {
+        let f32_file = firmware::shipped_policy();
+        let int8 = f32_file.with_file_name("pendulum-int8.postcard");
+        match precision {
+            "f32" => vec![f32_file],
+            "int8" => vec![int8],
+            "all" => vec![f32_file, int8],
+            other => bail!("unknown --precision {other}: f32, int8 or all"),
+        }
+    } else {
+        policies
+    };
+    let mut rows = Vec::new();
+    for board in &boards {
+        for p in &policies {
+            eprintln!(
+                "building and measuring {} on {} ...",
+                p.display(),
+                board.core
+            );
+            rows.push(bench::run_on_core(p, board)?);
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    println!("{}", bench::CORE_HEADER);
+    for r in &rows {
+        println!("{}", bench::format_core_row(r));
+    }
+    println!(
+        "(self-test images; instructions counted by SysTick under QEMU -icount shift=0; sizes in \
+         bytes; RAM = .data + .bss + inference stack; est.cycles: no timing model yet)"
+    );
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn targets_are_named_or_refused() {
+        let cores: Vec<&str> = boards_of(&["all".into(), "m0".into()])
+            .unwrap()
+            .iter()
+            .map(|b| b.core)
+            .collect();
+        assert_eq!(cores, ["m4f", "m33f", "m0"]);
+        let cores: Vec<&str> = boards_of(&["m0".into(), "all".into()])
+            .unwrap()
+            .iter()
+            .map(|b| b.core)
+            .collect();
+        assert_eq!(cores, ["m0", "m4f", "m33f"]);
+        let err = boards_of(&["m7".into()]).unwrap_err().to_string();
+        assert!(
+            err.contains("unknown --target m7") && err.contains("m33f"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn dims_parse_and_reject() {

@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use crate::HilError;
 use hil_protocol::build_config as bc;
 
-/// Rust target of the firmware.
-pub const TARGET: &str = "thumbv7em-none-eabihf";
+/// Rust target of the default board (the M4F, the one with the serial link).
+pub const TARGET: &str = bc::BOARDS[0].target;
 
 /// What an image is built from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +28,8 @@ pub struct FirmwareConfig {
     pub semihosting: bool,
     /// Show cargo's progress lines (`Compiling …`, `Finished …`) on stderr while building.
     pub show_progress: bool,
+    /// The board to build for (default: the M4F, `BOARDS[0]`).
+    pub board: &'static bc::Board,
 }
 
 impl FirmwareConfig {
@@ -39,6 +41,7 @@ impl FirmwareConfig {
             watchdog_periods: bc::DEFAULT_WATCHDOG_PERIODS,
             semihosting: true,
             show_progress: false,
+            board: &bc::BOARDS[0],
         }
     }
 }
@@ -103,8 +106,14 @@ fn cargo_build(config: &FirmwareConfig, bin: &str) -> Result<PathBuf, HilError> 
     let target_dir = dir.join("target");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(&dir)
-        .args(["build", "--release", "--bin", bin, "--target", TARGET]);
+    cmd.current_dir(&dir).args([
+        "build",
+        "--release",
+        "--bin",
+        bin,
+        "--target",
+        config.board.target,
+    ]);
     if !config.semihosting {
         cmd.args(["--no-default-features", "--features", "panic-message"]);
     }
@@ -146,7 +155,10 @@ fn cargo_build(config: &FirmwareConfig, bin: &str) -> Result<PathBuf, HilError> 
     if !status.success() {
         return Err(HilError::Build(build_error(&stderr)));
     }
-    Ok(target_dir.join(TARGET).join("release").join(bin))
+    Ok(target_dir
+        .join(config.board.target)
+        .join("release")
+        .join(bin))
 }
 
 /// Builds (if needed: cargo's incremental build) the release firmware embedding
@@ -157,8 +169,13 @@ pub fn build(config: &FirmwareConfig) -> Result<Image, HilError> {
     let policy_hash = hil_protocol::policy_hash(&bytes);
     let target_dir = firmware_dir().join("target");
     let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    cargo_build(config, "firmware")?;
-    let built = target_dir.join(TARGET).join("release").join("firmware");
+    if !config.board.has_link {
+        return Err(HilError::Build(format!(
+            "the {} board ({}) has no serial link driver: only the self-test builds for it",
+            config.board.core, config.board.name
+        )));
+    }
+    let built = cargo_build(config, "firmware")?;
     let images = target_dir.join("images");
     std::fs::create_dir_all(&images)
         .map_err(|e| HilError::io(format!("creating {}", images.display()), e))?;

@@ -69,10 +69,20 @@ fn main() -> ! {
         pass &= ok;
         instructions = n;
     }
+    if instructions >= calibration.window_instructions() {
+        // More than one SysTick period: the count has wrapped and is not the inference's.
+        defmt::println!("selftest: the inference takes longer than the counting window");
+        pass = false;
+    }
     defmt::println!(
         "selftest: instructions per inference {=u32}, inference stack {=u32} B",
         instructions,
         inference_stack
+    );
+    defmt::println!(
+        "selftest: {=f32} instructions per SysTick count, window {=u32} instructions",
+        calibration.instructions_per_tick(),
+        calibration.window_instructions()
     );
     if pass {
         defmt::println!("selftest: PASS");
