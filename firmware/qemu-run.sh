@@ -1,6 +1,6 @@
 #!/bin/sh
 # cargo's runner for `cargo run` in this folder (see .cargo/config.toml): runs the image under
-# QEMU (netduinoplus2) and prints the firmware's defmt log, decoded on the host by `hil qemu`
+# QEMU (the machine of the image's board) and prints the firmware's defmt log, decoded on the host by `hil qemu`
 # with the image's defmt table. Exits with the firmware's status.
 #
 # `hil` is built from the workspace (release) on first use; its build must not see this

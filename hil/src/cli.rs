@@ -568,7 +568,8 @@ fn run_core_bench(
 ) -> anyhow::Result<()> {
     let boards = boards_of(targets)?;
     let policies = if policies.is_empty() {
-        let f32_file = firmware::shipped_policy();
+        let f32_file = std::fs::canonicalize(firmware::shipped_policy())
+            .unwrap_or_else(|_| firmware::shipped_policy());
         let int8 = f32_file.with_file_name("pendulum-int8.postcard");
         match precision {
             "f32" => vec![f32_file],
