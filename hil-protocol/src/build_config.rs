@@ -40,6 +40,9 @@ pub struct Board {
     pub has_link: bool,
     /// Whether the core has a single-precision FPU (otherwise f32 is software floating point).
     pub fpu: bool,
+    /// A typical clock of a part with this core, Hz, for latency estimates (STM32F405 168 MHz,
+    /// nRF5340 application core 64 MHz, nRF51 16 MHz).
+    pub typical_clock_hz: u32,
 }
 
 /// Every board, the default (`m4f`) first.
@@ -53,6 +56,7 @@ pub const BOARDS: [Board; 3] = [
         core_clock_hz: DEFAULT_CORE_CLOCK_HZ,
         has_link: true,
         fpu: true,
+        typical_clock_hz: 168_000_000,
     },
     Board {
         core: "m33f",
@@ -63,6 +67,7 @@ pub const BOARDS: [Board; 3] = [
         core_clock_hz: 20_000_000,
         has_link: false,
         fpu: true,
+        typical_clock_hz: 64_000_000,
     },
     Board {
         core: "m0",
@@ -73,6 +78,7 @@ pub const BOARDS: [Board; 3] = [
         core_clock_hz: 16_000_000,
         has_link: false,
         fpu: false,
+        typical_clock_hz: 16_000_000,
     },
 ];
 

@@ -174,9 +174,15 @@ pub struct CoreBench {
     pub instructions: u32,
     /// Instructions per multiply-add.
     pub instructions_per_mac: f64,
-    /// Estimated cycles per inference from a per-instruction timing model of the core: not
-    /// modelled yet (`null`).
+    /// Estimated cycles per inference: the core's timing model ([`crate::cycles`]) applied
+    /// to the executed instruction stream. An estimate, not a measurement.
     pub est_cycles: Option<f64>,
+    /// Instructions in the traced inference window (it must agree with `instructions`).
+    pub traced_instructions: u32,
+    /// `est_cycles` at the core's typical clock, µs (an estimate).
+    pub est_latency_us: f64,
+    /// The typical clock of a part with this core, Hz.
+    pub typical_clock_hz: u32,
     /// Flash: vector table, code, read-only data (the weights) and `.data`'s initial values.
     pub flash_bytes: u64,
     /// RAM: `.data` + `.bss` + the peak stack of one inference.
@@ -257,6 +263,7 @@ pub fn run_on_core(
     }
     let run = SelfTestLog::parse(&log)?;
     let macs = dims.multiply_adds();
+    let est = estimate_cycles(&elf, board, run.instructions)?;
     Ok(CoreBench {
         policy: policy.to_path_buf(),
         shape: dims.to_string(),
@@ -266,7 +273,10 @@ pub fn run_on_core(
         macs,
         instructions: run.instructions,
         instructions_per_mac: f64::from(run.instructions) / macs.max(1) as f64,
-        est_cycles: None,
+        est_cycles: Some(est.cycles as f64),
+        traced_instructions: est.instructions,
+        est_latency_us: est.cycles as f64 * 1e6 / f64::from(board.typical_clock_hz),
+        typical_clock_hz: board.typical_clock_hz,
         flash_bytes: sections.flash(),
         ram_bytes: sections.data + sections.bss + u64::from(run.inference_stack),
         inference_stack: run.inference_stack,
@@ -274,13 +284,72 @@ pub fn run_on_core(
     })
 }
 
+/// The cycle estimate of one inference and the window's instruction count.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CycleEstimate {
+    /// Estimated cycles.
+    pub cycles: u64,
+    /// Instructions in the traced window.
+    pub instructions: u32,
+}
+
+/// Traces the self-test image `elf` and applies `board`'s timing model to its last inference.
+/// The traced window must hold the SysTick-counted `instructions` (within the count's
+/// resolution and the call's few instructions), or the window is not the inference.
+pub fn estimate_cycles(
+    elf: &Path,
+    board: &hil_protocol::build_config::Board,
+    instructions: u32,
+) -> Result<CycleEstimate, HilError> {
+    let entry = infer_address(elf)?;
+    let log = crate::qemu::run_with_trace(elf, Duration::from_secs(300))?;
+    let blocks = crate::cycles::executed_blocks(&log);
+    let window = crate::cycles::inference_window(&blocks, entry).ok_or_else(|| {
+        HilError::Qemu(format!(
+            "the trace of {} never enters the inference at {entry:#x}",
+            elf.display()
+        ))
+    })?;
+    let traced = u32::try_from(window.len()).unwrap_or(u32::MAX);
+    let tolerance = 100 + instructions / 100;
+    if traced.abs_diff(instructions) > tolerance {
+        return Err(HilError::Qemu(format!(
+            "the traced inference holds {traced} instructions, SysTick counted {instructions}: \
+             the trace window is not the inference"
+        )));
+    }
+    let core = crate::cycles::Core::of(board.core);
+    Ok(CycleEstimate {
+        cycles: crate::cycles::estimate(core, &window),
+        instructions: traced,
+    })
+}
+
+/// Address of `firmware::control_loop::infer` (Thumb bit cleared) in an image.
+fn infer_address(elf: &Path) -> Result<u32, HilError> {
+    use object::{Object, ObjectSymbol};
+    let b =
+        std::fs::read(elf).map_err(|e| HilError::io(format!("reading {}", elf.display()), e))?;
+    let file = object::File::parse(&*b)
+        .map_err(|e| HilError::Build(format!("{} is not an ELF file: {e}", elf.display())))?;
+    file.symbols()
+        .find(|s| s.name().is_ok_and(|n| n.contains("control_loop5infer")))
+        .map(|s| (s.address() as u32) & !1)
+        .ok_or_else(|| {
+            HilError::Build(format!(
+                "{} has no control_loop::infer symbol",
+                elf.display()
+            ))
+        })
+}
+
 /// Header of the per-core table.
-pub const CORE_HEADER: &str = "target  machine        precision policy          MACs  instructions instr/MAC est.cycles    flash      RAM";
+pub const CORE_HEADER: &str = "target  machine        precision policy          MACs  instructions instr/MAC est.cycles cyc/MAC  clock  est.latency    flash      RAM";
 
 /// One line of the per-core table.
 pub fn format_core_row(r: &CoreBench) -> String {
     format!(
-        "{:<7} {:<14} {:<9} {:<12} {:>7} {:>13} {:>9.2} {:>10} {:>8} {:>8}",
+        "{:<7} {:<14} {:<9} {:<12} {:>7} {:>13} {:>9.2} {:>10} {:>7} {:>6} {:>12} {:>8} {:>8}",
         r.target,
         r.machine,
         r.precision,
@@ -289,6 +358,12 @@ pub fn format_core_row(r: &CoreBench) -> String {
         r.instructions,
         r.instructions_per_mac,
         r.est_cycles.map_or("-".to_string(), |c| format!("{c:.0}")),
+        r.est_cycles.map_or("-".to_string(), |c| format!(
+            "{:.2}",
+            c / r.macs.max(1) as f64
+        )),
+        format!("{}M", r.typical_clock_hz / 1_000_000),
+        format!("{:.1} us", r.est_latency_us),
         r.flash_bytes,
         r.ram_bytes,
     )

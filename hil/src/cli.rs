@@ -601,7 +601,10 @@ fn run_core_bench(
     }
     println!(
         "(self-test images; instructions counted by SysTick under QEMU -icount shift=0; sizes in \
-         bytes; RAM = .data + .bss + inference stack; est.cycles: no timing model yet)"
+         bytes; RAM = .data + .bss + inference stack; est.cycles: an ESTIMATE, the core's \
+         timing model (hil::cycles, TRM cycle counts, branch refill 2) applied to the executed \
+         instruction stream of one inference traced in a second QEMU run; est.latency at the \
+         clock shown)"
     );
     Ok(())
 }

@@ -11,6 +11,7 @@ pub mod bench;
 pub mod board;
 pub mod board_log;
 pub mod cli;
+pub mod cycles;
 mod error;
 pub mod firmware;
 pub mod host_policy;

@@ -153,6 +153,57 @@ pub fn run_with_log(
 }
 
 /// Removes socket folders left by hosts that no longer run (killed while QEMU was starting).
+/// Runs `elf` under QEMU like [`run_with_log`] (`-icount shift=0`: deterministic), logging every
+/// translated block and every block execution (`-d in_asm,exec,nochain`) to a temporary file;
+/// returns that log (the executed instruction stream of [`crate::cycles`]).
+pub fn run_with_trace(elf: &Path, limit: Duration) -> Result<String, HilError> {
+    let board = crate::board::board_of_elf(elf)?;
+    let dir = tempfile::tempdir().map_err(|e| HilError::io("creating a trace folder", e))?;
+    let trace = dir.path().join("trace.log");
+    let mut cmd = Command::new(QEMU);
+    cmd.args(["-M", board.qemu_machine, "-nographic", "-monitor", "none"])
+        .args(["-serial", "null", "-icount", "shift=0"])
+        .args(["-semihosting-config", "enable=on,target=native"])
+        .args(["-d", "in_asm,exec,nochain", "-D"])
+        .arg(&trace)
+        .arg("-kernel")
+        .arg(elf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    die_with_parent(&mut cmd);
+    let child = cmd
+        .spawn()
+        .map_err(|e| HilError::Qemu(format!("cannot start {QEMU}: {e}")))?;
+    let child = Arc::new(Mutex::new(child));
+    let (stop_tx, stop_rx) = mpsc::channel::<()>();
+    let guard = Arc::clone(&child);
+    thread::spawn(move || {
+        if let Err(RecvTimeoutError::Timeout) = stop_rx.recv_timeout(limit) {
+            kill(&guard);
+        }
+    });
+    let status = loop {
+        if let Some(st) = child
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .try_wait()
+            .map_err(|e| HilError::io("waiting for QEMU", e))?
+        {
+            break st;
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    let _ = stop_tx.send(());
+    if !status.success() {
+        return Err(HilError::Qemu(format!(
+            "the traced self-test run failed ({status}; time limit {limit:?})"
+        )));
+    }
+    std::fs::read_to_string(&trace)
+        .map_err(|e| HilError::io(format!("reading {}", trace.display()), e))
+}
+
 fn sweep_stale_dirs() {
     let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
         return;

@@ -595,4 +595,16 @@ fn self_test(
         "{} {precision}: {n} instructions",
         board.core
     );
+    // The traced instruction stream of the same inference agrees with the SysTick count
+    // (`estimate_cycles` refuses otherwise), and the timing model gives 1 to 3 cycles per
+    // instruction.
+    let est = hil::bench::estimate_cycles(&elf, board, n).unwrap_or_else(|e| panic!("{e}"));
+    let cpi = est.cycles as f64 / f64::from(est.instructions);
+    assert!(
+        (1.0..3.0).contains(&cpi),
+        "{} {precision}: {} cycles for {} instructions",
+        board.core,
+        est.cycles,
+        est.instructions
+    );
 }
