@@ -109,29 +109,12 @@ pub fn run_with_log(
     out: &mut dyn std::io::Write,
 ) -> Result<i32, HilError> {
     let log = BoardLog::for_elf(elf)?;
-    let board = crate::board::board_of_elf(elf)?;
-    let mut cmd = Command::new(QEMU);
-    cmd.args(["-M", board.qemu_machine, "-nographic", "-monitor", "none"])
-        .args(["-serial", "null", "-icount", "shift=0"])
-        .args(["-semihosting-config", "enable=on,target=native"])
-        .arg("-kernel")
-        .arg(elf)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    die_with_parent(&mut cmd);
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| HilError::Qemu(format!("cannot start {QEMU}: {e}")))?;
+    let mut cmd = self_test_command(elf)?;
+    cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
+    let mut child = spawn(cmd)?;
     let mut pipe = child.stdout.take().expect("piped");
     let child = Arc::new(Mutex::new(child));
-    let (stop_tx, stop_rx) = mpsc::channel::<()>();
-    let guard = Arc::clone(&child);
-    thread::spawn(move || {
-        if let Err(RecvTimeoutError::Timeout) = stop_rx.recv_timeout(limit) {
-            kill(&guard);
-        }
-    });
+    let stop_tx = kill_after(&child, limit);
     let mut stream = log.stream();
     let mut chunk = [0u8; 1024];
     while let Ok(n @ 1..) = pipe.read(&mut chunk) {
@@ -157,32 +140,15 @@ pub fn run_with_log(
 /// translated block and every block execution (`-d in_asm,exec,nochain`) to a temporary file;
 /// returns that log (the executed instruction stream of [`crate::cycles`]).
 pub fn run_with_trace(elf: &Path, limit: Duration) -> Result<String, HilError> {
-    let board = crate::board::board_of_elf(elf)?;
     let dir = tempfile::tempdir().map_err(|e| HilError::io("creating a trace folder", e))?;
     let trace = dir.path().join("trace.log");
-    let mut cmd = Command::new(QEMU);
-    cmd.args(["-M", board.qemu_machine, "-nographic", "-monitor", "none"])
-        .args(["-serial", "null", "-icount", "shift=0"])
-        .args(["-semihosting-config", "enable=on,target=native"])
-        .args(["-d", "in_asm,exec,nochain", "-D"])
+    let mut cmd = self_test_command(elf)?;
+    cmd.args(["-d", "in_asm,exec,nochain", "-D"])
         .arg(&trace)
-        .arg("-kernel")
-        .arg(elf)
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    die_with_parent(&mut cmd);
-    let child = cmd
-        .spawn()
-        .map_err(|e| HilError::Qemu(format!("cannot start {QEMU}: {e}")))?;
-    let child = Arc::new(Mutex::new(child));
-    let (stop_tx, stop_rx) = mpsc::channel::<()>();
-    let guard = Arc::clone(&child);
-    thread::spawn(move || {
-        if let Err(RecvTimeoutError::Timeout) = stop_rx.recv_timeout(limit) {
-            kill(&guard);
-        }
-    });
+    let child = Arc::new(Mutex::new(spawn(cmd)?));
+    let stop_tx = kill_after(&child, limit);
     let status = loop {
         if let Some(st) = child
             .lock()
@@ -202,6 +168,39 @@ pub fn run_with_trace(elf: &Path, limit: Duration) -> Result<String, HilError> {
     }
     std::fs::read_to_string(&trace)
         .map_err(|e| HilError::io(format!("reading {}", trace.display()), e))
+}
+
+/// QEMU for the self-test image `elf`: its board's machine, no serial link, `-icount shift=0`,
+/// semihosting on, stdin closed.
+fn self_test_command(elf: &Path) -> Result<Command, HilError> {
+    let board = crate::board::board_of_elf(elf)?;
+    let mut cmd = Command::new(QEMU);
+    cmd.args(["-M", board.qemu_machine, "-nographic", "-monitor", "none"])
+        .args(["-serial", "null", "-icount", "shift=0"])
+        .args(["-semihosting-config", "enable=on,target=native"])
+        .arg("-kernel")
+        .arg(elf)
+        .stdin(Stdio::null());
+    Ok(cmd)
+}
+
+/// Starts `cmd`, to die with this process.
+fn spawn(mut cmd: Command) -> Result<Child, HilError> {
+    die_with_parent(&mut cmd);
+    cmd.spawn()
+        .map_err(|e| HilError::Qemu(format!("cannot start {QEMU}: {e}")))
+}
+
+/// Kills `child` after `limit` unless the returned sender is used (or dropped) first.
+fn kill_after(child: &Arc<Mutex<Child>>, limit: Duration) -> mpsc::Sender<()> {
+    let (stop_tx, stop_rx) = mpsc::channel::<()>();
+    let guard = Arc::clone(child);
+    thread::spawn(move || {
+        if let Err(RecvTimeoutError::Timeout) = stop_rx.recv_timeout(limit) {
+            kill(&guard);
+        }
+    });
+    stop_tx
 }
 
 fn sweep_stale_dirs() {
