@@ -260,9 +260,9 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
             *q = quantize_input((o - off) * sc * self.inv_s0);
         }
         let mut h1 = [0i8; H1];
-        hidden(&self.w1, &self.b1, &self.m1, &self.s1, &x, &mut h1);
+        hidden::<OBS, H1, FOUR_ROWS>(&self.w1, &self.b1, &self.m1, &self.s1, &x, &mut h1);
         let mut h2 = [0i8; H2];
-        hidden(&self.w2, &self.b2, &self.m2, &self.s2, &h1, &mut h2);
+        hidden::<H1, H2, FOUR_ROWS>(&self.w2, &self.b2, &self.m2, &self.s2, &h1, &mut h2);
         let mut action = [0.0f32; ACT];
         for ((((a, (row, &b)), &deq), (&mid, &half)), (&low, &high)) in action
             .iter_mut()
@@ -313,7 +313,7 @@ fn dot<const IN: usize>(w: &[i8; IN], x: &[i8; IN], bias: i32) -> i32 {
 /// each input load (about 2.25 instructions per multiply-add on a Cortex-M4 instead of 3+).
 /// Integer sums are exact, so the blocking changes no result.
 #[inline(always)]
-fn hidden<const IN: usize, const OUT: usize>(
+fn hidden<const IN: usize, const OUT: usize, const ROWS4: bool>(
     w: &[[i8; IN]; OUT],
     b: &[i32; OUT],
     m: &[i32; OUT],
@@ -326,6 +326,13 @@ fn hidden<const IN: usize, const OUT: usize>(
         *d = i32::from(v);
     }
     let mut acc = [0i32; OUT];
+    if !ROWS4 {
+        for ((row, &bias), a) in w.iter().zip(b).zip(acc.iter_mut()) {
+            *a = dot_widened(row, &xw, bias);
+        }
+        requantize_all(&acc, m, s, out);
+        return;
+    }
     let blocks = w
         .chunks_exact(4)
         .zip(b.chunks_exact(4))
@@ -347,7 +354,47 @@ fn hidden<const IN: usize, const OUT: usize>(
     for ((row, &bias), a) in tail {
         *a = dot(row, x, bias);
     }
-    for (((o, &acc), &m), &s) in out.iter_mut().zip(&acc).zip(m).zip(s) {
+    requantize_all(&acc, m, s, out);
+}
+
+/// Four output rows per pass over the input (Thumb-2 has the registers for four accumulators
+/// and four row pointers); the Cortex-M0's eight low registers do not, so there one row at a
+/// time ([`dot_widened`]) needs fewer instructions (10.0 instead of 12.1 per multiply-add).
+/// Armv6-M is recognised as the Arm target without 32-bit atomics (it has no LDREX/STREX;
+/// rustc exposes no Thumb-2 target feature to `cfg`). Integer sums are exact, so both orders
+/// give the same result.
+const FOUR_ROWS: bool = !cfg!(all(target_arch = "arm", not(target_has_atomic = "32")));
+
+/// `bias + Σ w·x` over an input already widened to `i32`, four products per step.
+#[inline(always)]
+fn dot_widened<const IN: usize>(w: &[i8; IN], x: &[i32; IN], bias: i32) -> i32 {
+    let mut acc = bias;
+    let (w4, x4) = (w.chunks_exact(4), x.chunks_exact(4));
+    let (w_rest, x_rest) = (w4.remainder(), x4.remainder());
+    for (w, x) in w4.zip(x4) {
+        if let ([w0, w1, w2, w3], [x0, x1, x2, x3]) = (w, x) {
+            acc = acc
+                .wrapping_add(i32::from(*w0).wrapping_mul(*x0))
+                .wrapping_add(i32::from(*w1).wrapping_mul(*x1))
+                .wrapping_add(i32::from(*w2).wrapping_mul(*x2))
+                .wrapping_add(i32::from(*w3).wrapping_mul(*x3));
+        }
+    }
+    for (&w, &x) in w_rest.iter().zip(x_rest) {
+        acc = acc.wrapping_add(i32::from(w).wrapping_mul(x));
+    }
+    acc
+}
+
+/// Requantises the accumulators to int8 with the zero point (the lower clamp is the ReLU).
+#[inline(always)]
+fn requantize_all<const OUT: usize>(
+    acc: &[i32; OUT],
+    m: &[i32; OUT],
+    s: &[u8; OUT],
+    out: &mut [i8; OUT],
+) {
+    for (((o, &acc), &m), &s) in out.iter_mut().zip(acc).zip(m).zip(s) {
         let q = requantize(acc, m, s) + i64::from(HIDDEN_ZERO_POINT);
         *o = q.clamp(-128, 127) as i8;
     }
@@ -429,4 +476,36 @@ const fn bounds_ok<const N: usize>(low: &[f32; N], high: &[f32; N]) -> bool {
         i += 1;
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one-row path (the Cortex-M0's) and the four-row path give the same activations.
+    #[test]
+    fn both_row_orders_agree() {
+        let mut state = 0x1234_5678u32;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state
+        };
+        for _ in 0..50 {
+            let mut w = [[0i8; 13]; 10];
+            for v in w.as_flattened_mut() {
+                *v = (next() % 255) as i8;
+            }
+            let b: [i32; 10] = core::array::from_fn(|_| (next() % 20_001) as i32 - 10_000);
+            let m: [i32; 10] = core::array::from_fn(|_| (1 << 30) + (next() % (1 << 30)) as i32);
+            let s: [u8; 10] = core::array::from_fn(|_| 36 + (next() % 4) as u8);
+            let x: [i8; 13] = core::array::from_fn(|_| (next() % 255) as i8);
+            let (mut one, mut four) = ([0i8; 10], [0i8; 10]);
+            hidden::<13, 10, false>(&w, &b, &m, &s, &x, &mut one);
+            hidden::<13, 10, true>(&w, &b, &m, &s, &x, &mut four);
+            assert_eq!(one, four);
+            assert!(one.iter().any(|&v| v != -128 && v != 127), "{one:?}");
+        }
+    }
 }
