@@ -18,38 +18,44 @@
 // Alignment the storage needs, bytes.
 #define PLR_STORAGE_ALIGN 64
 
-// Success (and, from `plr_act`, the network's own action).
-#define PLR_OK 0
-
-// `plr_act`: a non-finite observation; the safe action was written.
-#define PLR_NON_FINITE_OBSERVATION 1
-
-// `plr_act`: a non-finite network output; the safe action was written.
-#define PLR_NON_FINITE_OUTPUT 2
-
-// A pointer argument is null.
-#define PLR_ERR_NULL -1
-
-// The storage is smaller than `plr_storage_size()`.
-#define PLR_ERR_STORAGE_SIZE -2
-
-// The storage is not aligned to `PLR_STORAGE_ALIGN`.
-#define PLR_ERR_STORAGE_ALIGN -3
-
-// No policy has been loaded into this storage.
-#define PLR_ERR_NOT_LOADED -4
-
-// `obs_len` or `action_len` is not the policy's.
-#define PLR_ERR_LENGTH -5
-
-// The file's network is not 3-64-64-1.
-#define PLR_ERR_SHAPE -6
-
-// The file is not a valid weight file.
-#define PLR_ERR_FORMAT -7
-
-// A value of the file breaks the format's rules.
-#define PLR_ERR_CONTENTS -8
+// The result of every call: zero or positive for success, negative for an error. In C an
+// `enum` of `int32_t` values (`PLR_OK`, `PLR_ERR_NULL`, …), so the names are constants
+// of the compiler rather than macros.
+enum PlrStatus
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Success (and, from `plr_act`, the network's own action).
+  PLR_OK = 0,
+  // `plr_act`: a non-finite observation; the safe action was written.
+  PLR_NON_FINITE_OBSERVATION = 1,
+  // `plr_act`: a non-finite network output; the safe action was written.
+  PLR_NON_FINITE_OUTPUT = 2,
+  // A pointer argument is null.
+  PLR_ERR_NULL = -1,
+  // The storage is smaller than `plr_storage_size()`.
+  PLR_ERR_STORAGE_SIZE = -2,
+  // The storage is not aligned to `PLR_STORAGE_ALIGN`.
+  PLR_ERR_STORAGE_ALIGN = -3,
+  // No policy has been loaded into this storage.
+  PLR_ERR_NOT_LOADED = -4,
+  // `obs_len` or `action_len` is not the policy's.
+  PLR_ERR_LENGTH = -5,
+  // The file's network is not 3-64-64-1.
+  PLR_ERR_SHAPE = -6,
+  // The file is not a valid weight file.
+  PLR_ERR_FORMAT = -7,
+  // A value of the file breaks the format's rules.
+  PLR_ERR_CONTENTS = -8,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum PlrStatus PlrStatus;
+#else
+typedef int32_t PlrStatus;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 #ifdef __cplusplus
 extern "C" {
@@ -66,7 +72,7 @@ size_t plr_storage_size(void);
 // # Safety
 // `storage` must point to `storage_len` writable bytes not used for anything else while the
 // policy lives there, and `bytes` to `len` readable bytes.
-int32_t plr_load(uint8_t *storage, size_t storage_len, const uint8_t *bytes, size_t len);
+PlrStatus plr_load(uint8_t *storage, size_t storage_len, const uint8_t *bytes, size_t len);
 
 // Computes the action for `obs[..obs_len]` (`obs_len` = 3: `cos θ`, `sin θ`, `θ̇`) into
 // `action[..action_len]` (`action_len` = 1), with the policy `plr_load` put in `storage`.
@@ -78,19 +84,19 @@ int32_t plr_load(uint8_t *storage, size_t storage_len, const uint8_t *bytes, siz
 // `storage` must be the storage of a successful `plr_load`, or zeroed or `plr_init`ed
 // storage (which gives `PLR_ERR_NOT_LOADED`); `obs` must point to `obs_len` readable floats
 // and `action` to `action_len` writable floats.
-int32_t plr_act(const uint8_t *storage,
-                size_t storage_len,
-                const float *obs,
-                size_t obs_len,
-                float *action,
-                size_t action_len);
+PlrStatus plr_act(const uint8_t *storage,
+                  size_t storage_len,
+                  const float *obs,
+                  size_t obs_len,
+                  float *action,
+                  size_t action_len);
 
 // Marks `storage` as holding no policy (call once on fresh storage whose contents are
 // unknown, e.g. not zeroed `.bss`, before any `plr_act`). Returns `PLR_OK` or a negative code.
 //
 // # Safety
 // As `plr_load`'s `storage`.
-int32_t plr_init(uint8_t *storage, size_t storage_len);
+PlrStatus plr_init(uint8_t *storage, size_t storage_len);
 
 #ifdef __cplusplus
 }  // extern "C"

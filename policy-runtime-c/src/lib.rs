@@ -45,28 +45,44 @@ pub const PLR_STORAGE_SIZE: usize = 24_064;
 /// Alignment the storage needs, bytes.
 pub const PLR_STORAGE_ALIGN: usize = 64;
 
-/// Success (and, from `plr_act`, the network's own action).
-pub const PLR_OK: i32 = 0;
-/// `plr_act`: a non-finite observation; the safe action was written.
-pub const PLR_NON_FINITE_OBSERVATION: i32 = 1;
-/// `plr_act`: a non-finite network output; the safe action was written.
-pub const PLR_NON_FINITE_OUTPUT: i32 = 2;
-/// A pointer argument is null.
-pub const PLR_ERR_NULL: i32 = -1;
-/// The storage is smaller than `plr_storage_size()`.
-pub const PLR_ERR_STORAGE_SIZE: i32 = -2;
-/// The storage is not aligned to `PLR_STORAGE_ALIGN`.
-pub const PLR_ERR_STORAGE_ALIGN: i32 = -3;
-/// No policy has been loaded into this storage.
-pub const PLR_ERR_NOT_LOADED: i32 = -4;
-/// `obs_len` or `action_len` is not the policy's.
-pub const PLR_ERR_LENGTH: i32 = -5;
-/// The file's network is not 3-64-64-1.
-pub const PLR_ERR_SHAPE: i32 = -6;
-/// The file is not a valid weight file.
-pub const PLR_ERR_FORMAT: i32 = -7;
-/// A value of the file breaks the format's rules.
-pub const PLR_ERR_CONTENTS: i32 = -8;
+/// The result of every call: zero or positive for success, negative for an error. In C an
+/// `enum` of `int32_t` values (`PLR_OK`, `PLR_ERR_NULL`, …), so the names are constants
+/// of the compiler rather than macros.
+#[repr(i32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlrStatus {
+    /// Success (and, from `plr_act`, the network's own action).
+    PlrOk = 0,
+    /// `plr_act`: a non-finite observation; the safe action was written.
+    PlrNonFiniteObservation = 1,
+    /// `plr_act`: a non-finite network output; the safe action was written.
+    PlrNonFiniteOutput = 2,
+    /// A pointer argument is null.
+    PlrErrNull = -1,
+    /// The storage is smaller than `plr_storage_size()`.
+    PlrErrStorageSize = -2,
+    /// The storage is not aligned to `PLR_STORAGE_ALIGN`.
+    PlrErrStorageAlign = -3,
+    /// No policy has been loaded into this storage.
+    PlrErrNotLoaded = -4,
+    /// `obs_len` or `action_len` is not the policy's.
+    PlrErrLength = -5,
+    /// The file's network is not 3-64-64-1.
+    PlrErrShape = -6,
+    /// The file is not a valid weight file.
+    PlrErrFormat = -7,
+    /// A value of the file breaks the format's rules.
+    PlrErrContents = -8,
+}
+
+use PlrStatus::{
+    PlrErrContents as PLR_ERR_CONTENTS, PlrErrFormat as PLR_ERR_FORMAT,
+    PlrErrLength as PLR_ERR_LENGTH, PlrErrNotLoaded as PLR_ERR_NOT_LOADED,
+    PlrErrNull as PLR_ERR_NULL, PlrErrShape as PLR_ERR_SHAPE,
+    PlrErrStorageAlign as PLR_ERR_STORAGE_ALIGN, PlrErrStorageSize as PLR_ERR_STORAGE_SIZE,
+    PlrNonFiniteObservation as PLR_NON_FINITE_OBSERVATION,
+    PlrNonFiniteOutput as PLR_NON_FINITE_OUTPUT, PlrOk as PLR_OK,
+};
 
 type F32Policy = Policy<PLR_OBS, 64, 64, PLR_ACT>;
 type QPolicy = Int8Policy<PLR_OBS, 64, 64, PLR_ACT>;
@@ -92,7 +108,7 @@ pub extern "C" fn plr_storage_size() -> usize {
     size_of::<Slot>()
 }
 
-fn load_code(e: &LoadError) -> i32 {
+fn load_code(e: &LoadError) -> PlrStatus {
     match e {
         LoadError::ShapeMismatch { .. } | LoadError::UnsupportedShape { .. } => PLR_ERR_SHAPE,
         LoadError::Truncated
@@ -107,7 +123,7 @@ fn load_code(e: &LoadError) -> i32 {
 }
 
 /// The storage as a slot, after the size and alignment checks.
-fn slot_ptr(storage: *mut u8, storage_len: usize) -> Result<*mut Slot, i32> {
+fn slot_ptr(storage: *mut u8, storage_len: usize) -> Result<*mut Slot, PlrStatus> {
     if storage.is_null() {
         return Err(PLR_ERR_NULL);
     }
@@ -134,7 +150,7 @@ pub unsafe extern "C" fn plr_load(
     storage_len: usize,
     bytes: *const u8,
     len: usize,
-) -> i32 {
+) -> PlrStatus {
     let slot = match slot_ptr(storage, storage_len) {
         Ok(s) => s,
         Err(code) => return code,
@@ -190,7 +206,7 @@ pub unsafe extern "C" fn plr_act(
     obs_len: usize,
     action: *mut f32,
     action_len: usize,
-) -> i32 {
+) -> PlrStatus {
     let slot = match slot_ptr(storage.cast_mut(), storage_len) {
         Ok(s) => s.cast_const(),
         Err(code) => return code,
@@ -227,7 +243,7 @@ pub unsafe extern "C" fn plr_act(
 /// # Safety
 /// As `plr_load`'s `storage`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn plr_init(storage: *mut u8, storage_len: usize) -> i32 {
+pub unsafe extern "C" fn plr_init(storage: *mut u8, storage_len: usize) -> PlrStatus {
     match slot_ptr(storage, storage_len) {
         Ok(slot) => {
             // SAFETY: checked pointer; writes the tag only.

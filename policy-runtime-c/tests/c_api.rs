@@ -26,7 +26,7 @@ fn storage() -> Box<Storage> {
     Box::new(Storage([0; PLR_STORAGE_SIZE]))
 }
 
-fn act(s: &Storage, obs: &[f32; 3]) -> (i32, f32) {
+fn act(s: &Storage, obs: &[f32; 3]) -> (PlrStatus, f32) {
     let mut a = [f32::NAN];
     let code = unsafe { plr_act(s.0.as_ptr(), s.0.len(), obs.as_ptr(), 3, a.as_mut_ptr(), 1) };
     (code, a[0])
@@ -95,7 +95,7 @@ mod api {
             assert!(plr_storage_size() <= PLR_STORAGE_SIZE);
             let code =
                 unsafe { plr_load(s.0.as_mut_ptr(), s.0.len(), bytes.as_ptr(), bytes.len()) };
-            assert_eq!(code, PLR_OK, "{file}");
+            assert_eq!(code, PlrStatus::PlrOk, "{file}");
             let host = DynPolicy::from_bytes(&bytes).unwrap();
             for obs in observations() {
                 let mut want = [0.0f32];
@@ -103,9 +103,11 @@ mod api {
                 let (code, got) = act(&s, &obs);
                 assert_eq!(got.to_bits(), want[0].to_bits(), "{file} {obs:?}");
                 let expected = match status {
-                    policy_runtime::Status::Ok => PLR_OK,
-                    policy_runtime::Status::NonFiniteObservation => PLR_NON_FINITE_OBSERVATION,
-                    _ => PLR_NON_FINITE_OUTPUT,
+                    policy_runtime::Status::Ok => PlrStatus::PlrOk,
+                    policy_runtime::Status::NonFiniteObservation => {
+                        PlrStatus::PlrNonFiniteObservation
+                    }
+                    _ => PlrStatus::PlrNonFiniteOutput,
                 };
                 assert_eq!(code, expected, "{file} {obs:?}");
             }
@@ -118,50 +120,62 @@ mod api {
         let mut s = storage();
         let (p, n) = (s.0.as_mut_ptr(), s.0.len());
         unsafe {
-            assert_eq!(plr_init(p, n), PLR_OK);
-            assert_eq!(act(&s, &[1.0, 0.0, 0.0]).0, PLR_ERR_NOT_LOADED);
+            assert_eq!(plr_init(p, n), PlrStatus::PlrOk);
+            assert_eq!(act(&s, &[1.0, 0.0, 0.0]).0, PlrStatus::PlrErrNotLoaded);
             let (p, n) = (s.0.as_mut_ptr(), s.0.len());
             assert_eq!(
                 plr_load(std::ptr::null_mut(), n, bytes.as_ptr(), bytes.len()),
-                PLR_ERR_NULL
+                PlrStatus::PlrErrNull
             );
-            assert_eq!(plr_load(p, n, std::ptr::null(), 0), PLR_ERR_NULL);
+            assert_eq!(plr_load(p, n, std::ptr::null(), 0), PlrStatus::PlrErrNull);
             assert_eq!(
                 plr_load(p, 100, bytes.as_ptr(), bytes.len()),
-                PLR_ERR_STORAGE_SIZE
+                PlrStatus::PlrErrStorageSize
             );
             assert_eq!(
                 plr_load(p.add(4), n - 4, bytes.as_ptr(), bytes.len()),
-                PLR_ERR_STORAGE_ALIGN
+                PlrStatus::PlrErrStorageAlign
             );
-            assert_eq!(plr_load(p, n, bytes.as_ptr(), bytes.len()), PLR_OK);
+            assert_eq!(
+                plr_load(p, n, bytes.as_ptr(), bytes.len()),
+                PlrStatus::PlrOk
+            );
             let before = act(&s, &[0.3, 0.9, 1.0]);
             let p = s.0.as_mut_ptr();
             // Truncated, corrupted, another shape, a non-finite weight: refused, policy kept.
-            assert_eq!(plr_load(p, n, bytes.as_ptr(), 10), PLR_ERR_FORMAT);
+            assert_eq!(plr_load(p, n, bytes.as_ptr(), 10), PlrStatus::PlrErrFormat);
             let mut bad = bytes.clone();
             bad[100] ^= 0x40;
-            assert_eq!(plr_load(p, n, bad.as_ptr(), bad.len()), PLR_ERR_FORMAT);
-            assert_eq!(plr_load(p, n, b"junk".as_ptr(), 4), PLR_ERR_FORMAT);
+            assert_eq!(
+                plr_load(p, n, bad.as_ptr(), bad.len()),
+                PlrStatus::PlrErrFormat
+            );
+            assert_eq!(plr_load(p, n, b"junk".as_ptr(), 4), PlrStatus::PlrErrFormat);
             let small = random_policy_file(policy_runtime::Shape {
                 obs: 3,
                 hidden1: 8,
                 hidden2: 8,
                 act: 1,
             });
-            assert_eq!(plr_load(p, n, small.as_ptr(), small.len()), PLR_ERR_SHAPE);
+            assert_eq!(
+                plr_load(p, n, small.as_ptr(), small.len()),
+                PlrStatus::PlrErrShape
+            );
             let nan = non_finite_file();
-            assert_eq!(plr_load(p, n, nan.as_ptr(), nan.len()), PLR_ERR_CONTENTS);
+            assert_eq!(
+                plr_load(p, n, nan.as_ptr(), nan.len()),
+                PlrStatus::PlrErrContents
+            );
             assert_eq!(act(&s, &[0.3, 0.9, 1.0]), before);
             let mut a = [0.0f32];
             let s2 = s.0.as_ptr();
             assert_eq!(
                 plr_act(s2, n, [0.0f32; 3].as_ptr(), 2, a.as_mut_ptr(), 1),
-                PLR_ERR_LENGTH
+                PlrStatus::PlrErrLength
             );
             assert_eq!(
                 plr_act(s2, n, std::ptr::null(), 3, a.as_mut_ptr(), 1),
-                PLR_ERR_NULL
+                PlrStatus::PlrErrNull
             );
         }
     }
