@@ -103,7 +103,19 @@ pub struct Trainer {
     best_eval: Option<f64>,
     elapsed_secs: f64,
     batch: Batch,
+    /// The periodic evaluation running on another thread (its result is recorded at the next
+    /// evaluation, before a checkpoint and at the end of the loop).
+    pending_eval: Option<PendingEval>,
 }
+
+/// A periodic evaluation in flight: the step it was taken at, the exported actor, the thread.
+struct PendingEval {
+    step: u64,
+    exported: Vec<u8>,
+    handle: std::thread::JoinHandle<EvalResult>,
+}
+
+type EvalResult = Result<(QualitySummary, Option<QualitySummary>), TrainError>;
 
 impl Trainer {
     /// Starts a new run in `run_dir` (created; it must not already hold a checkpoint).
@@ -161,6 +173,7 @@ impl Trainer {
             best_eval: None,
             elapsed_secs: 0.0,
             batch: Batch::default(),
+            pending_eval: None,
             config,
         };
         write_file(&run_dir.join(files::CONFIG), t.config.to_toml().as_bytes())?;
@@ -213,6 +226,7 @@ impl Trainer {
             best_eval: ck.best_eval,
             elapsed_secs: ck.elapsed_secs,
             batch: Batch::default(),
+            pending_eval: None,
             config: ck.config,
         };
         t.rewrite_csvs()?;
@@ -293,24 +307,15 @@ impl Trainer {
     }
 
     /// [`Trainer::evaluate_now`] of an already exported actor.
-    fn evaluate_exported(
-        &self,
-        bytes: &[u8],
-        episodes: usize,
-    ) -> Result<(QualitySummary, Option<QualitySummary>), TrainError> {
-        let actor = eval::load_runtime_policy(bytes, Path::new("current actor"))?;
+    fn evaluate_exported(&self, bytes: &[u8], episodes: usize) -> EvalResult {
         // Periodic evaluations use their own seeds, independent of the training episodes.
-        let eval_seed = self.periodic_eval_seed();
-        let rig = &self.eval_rig;
-        let nominal = quality::evaluate(rig, &actor, eval_seed, episodes, 0.0, 1)?;
-        let hold = self.config.eval_hold_prob;
-        let held = if hold > 0.0 {
-            let eps = quality::evaluate(rig, &actor, eval_seed, episodes, hold, 1)?;
-            Some(QualitySummary::of(&eps))
-        } else {
-            None
-        };
-        Ok((QualitySummary::of(&nominal), held))
+        evaluate_bytes(
+            &self.eval_rig,
+            bytes,
+            self.periodic_eval_seed(),
+            episodes,
+            self.config.eval_hold_prob,
+        )
     }
 
     /// Runs until `total_steps` (or `opts.stop_after`), then exports, plots and evaluates.
@@ -405,6 +410,7 @@ impl Trainer {
                 && self.step >= next_checkpoint
                 && self.step < cfg.total_steps;
             if due || stop {
+                self.finish_pending_eval(&cfg, &mut files.eval)?;
                 self.elapsed_secs = elapsed_before + started.elapsed().as_secs_f64();
                 self.save_checkpoint()?;
                 next_checkpoint = next_multiple(self.step, cfg.checkpoint_every);
@@ -413,6 +419,7 @@ impl Trainer {
                 return Ok(true);
             }
         }
+        self.finish_pending_eval(&cfg, &mut files.eval)?;
         Ok(false)
     }
 
@@ -475,11 +482,47 @@ impl Trainer {
 
     /// A periodic evaluation of the current actor (exported, through `policy-runtime`): the
     /// record goes to `eval.csv`, and a new best becomes `policy.postcard`.
+    ///
+    /// The evaluation runs on another thread while training goes on (the machine's second
+    /// core); its record is written at the next evaluation, before a checkpoint and at the end
+    /// of the loop, in order, so the run's files do not depend on the timing.
     fn periodic_eval(&mut self, cfg: &TrainConfig, file: &mut File) -> Result<(), TrainError> {
+        self.finish_pending_eval(cfg, file)?;
         let exported = export_actor(&self.agent)?;
-        let (report, held) = self.evaluate_exported(&exported, cfg.eval_episodes)?;
-        let rec = EvalRecord {
+        let (rig, bytes) = (self.eval_rig.clone(), exported.clone());
+        let (seed, episodes, hold) = (
+            self.periodic_eval_seed(),
+            cfg.eval_episodes,
+            cfg.eval_hold_prob,
+        );
+        let handle = std::thread::Builder::new()
+            .name("periodic-eval".into())
+            .spawn(move || evaluate_bytes(&rig, &bytes, seed, episodes, hold))
+            .map_err(|e| TrainError::io(&self.run_dir, e))?;
+        self.pending_eval = Some(PendingEval {
             step: self.step,
+            exported,
+            handle,
+        });
+        Ok(())
+    }
+
+    /// Waits for the evaluation in flight, if any, and records it: `eval.csv`, and
+    /// `policy.postcard` when it is the best so far.
+    fn finish_pending_eval(
+        &mut self,
+        cfg: &TrainConfig,
+        file: &mut File,
+    ) -> Result<(), TrainError> {
+        let Some(p) = self.pending_eval.take() else {
+            return Ok(());
+        };
+        let (report, held) = p.handle.join().map_err(|_| {
+            TrainError::Export("the periodic evaluation thread panicked".to_string())
+        })??;
+        let (step, exported) = (p.step, p.exported);
+        let rec = EvalRecord {
+            step,
             mean_return: report.mean_return,
             std_return: report.stderr_return * (report.episodes as f64).sqrt(),
             success_rate: report.success_rate,
@@ -802,6 +845,26 @@ impl RunOutcome {
             .map(|r| r.mean_return)
             .reduce(f64::min)
     }
+}
+
+/// The periodic evaluation of an exported actor on `rig` through `policy-runtime`: `episodes`
+/// nominal episodes from `eval_seed`, and as many under link loss when `hold` > 0.
+fn evaluate_bytes(
+    rig: &Rig,
+    bytes: &[u8],
+    eval_seed: u64,
+    episodes: usize,
+    hold: f64,
+) -> EvalResult {
+    let actor = eval::load_runtime_policy(bytes, Path::new("current actor"))?;
+    let nominal = quality::evaluate(rig, &actor, eval_seed, episodes, 0.0, 1)?;
+    let held = if hold > 0.0 {
+        let eps = quality::evaluate(rig, &actor, eval_seed, episodes, hold, 1)?;
+        Some(QualitySummary::of(&eps))
+    } else {
+        None
+    };
+    Ok((QualitySummary::of(&nominal), held))
 }
 
 /// The training reward: the rig's reward plus the configured shaping terms (see
