@@ -180,33 +180,36 @@ fn parse_insn(line: &str) -> Option<Insn> {
 
 /// The executed blocks of a QEMU `-d in_asm,exec,nochain` log, in order.
 pub fn executed_blocks(log: &str) -> Vec<std::rc::Rc<Block>> {
-    let mut by_host: HashMap<String, std::rc::Rc<Block>> = HashMap::new();
+    // Blocks by the host address QEMU prints (`0x7f…`), parsed once per line, no allocation.
+    let host_of = |t: Option<&str>| {
+        t.and_then(|t| t.strip_prefix("0x"))
+            .and_then(|t| u64::from_str_radix(t, 16).ok())
+    };
+    let mut by_host: HashMap<u64, std::rc::Rc<Block>> = HashMap::new();
     let mut pending: Option<Block> = None;
     let mut out = Vec::new();
-    let mut last_host = String::new();
+    let mut last_host = None;
     for line in log.lines() {
         if line.starts_with("IN:") {
             pending = Some(Vec::new());
         } else if let Some(rest) = line.strip_prefix("Stopped execution of TB chain before ") {
             // The block logged last exited at its start (an exit request, e.g. an expired
             // `-icount` budget) and ran none of its instructions.
-            if rest.split_whitespace().next() == Some(last_host.as_str()) {
+            if last_host.is_some() && host_of(rest.split_whitespace().next()) == last_host {
                 out.pop();
-                last_host.clear();
+                last_host = None;
             }
         } else if let Some(rest) = line.strip_prefix("Trace ") {
-            let host = rest
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or_default()
-                .to_string();
+            let Some(host) = host_of(rest.split_whitespace().nth(1)) else {
+                continue;
+            };
             if let Some(block) = pending.take() {
-                by_host.insert(host.clone(), std::rc::Rc::new(block));
+                by_host.insert(host, std::rc::Rc::new(block));
             }
             if let Some(b) = by_host.get(&host) {
                 out.push(std::rc::Rc::clone(b));
             }
-            last_host = host;
+            last_host = Some(host);
         } else if let (Some(block), Some(insn)) = (pending.as_mut(), parse_insn(line)) {
             block.push(insn);
         }

@@ -577,12 +577,11 @@ fn self_test(
             board.core
         );
     }
-    let n: u32 = text
-        .split("instructions per inference ")
-        .nth(1)
-        .and_then(|r| r.split(',').next())
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{text}"));
+    // The parser `hil bench --target` reads the self-test with.
+    let parsed = hil::bench::SelfTestLog::parse(&text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(parsed.precision, precision, "{text}");
+    assert_eq!(parsed.action_bits.len(), known.len(), "{text}");
+    let n = parsed.instructions;
     // 4,352 multiply-adds: 1 to 7 instructions each with an FPU or in int8 on Thumb-2, up to
     // ~200 in software floating point on the M0.
     let range = if board.fpu || precision == "int8" {

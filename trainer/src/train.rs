@@ -303,15 +303,10 @@ impl Trainer {
         episodes: usize,
     ) -> Result<(QualitySummary, Option<QualitySummary>), TrainError> {
         let bytes = export_actor(&self.agent)?;
-        self.evaluate_exported(&bytes, episodes)
-    }
-
-    /// [`Trainer::evaluate_now`] of an already exported actor.
-    fn evaluate_exported(&self, bytes: &[u8], episodes: usize) -> EvalResult {
         // Periodic evaluations use their own seeds, independent of the training episodes.
         evaluate_bytes(
             &self.eval_rig,
-            bytes,
+            &bytes,
             self.periodic_eval_seed(),
             episodes,
             self.config.eval_hold_prob,
