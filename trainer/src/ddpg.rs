@@ -2,6 +2,7 @@
 //! optimisers and one gradient step.
 
 use crate::config::TrainConfig;
+use crate::denormals::FlushDenormals;
 use crate::error::TrainError;
 use crate::network::{MlpParams, TargetMlp, TrainableMlp, mlp_forward};
 use crate::optimizer::Adam;
@@ -452,6 +453,8 @@ impl Ddpg {
     /// soft target updates. Returns the losses; a non-finite loss or weight is reported as
     /// [`TrainError::Diverged`] (with `step` 0: the caller fills in its counter).
     pub fn update(&mut self, batch: &Batch) -> Result<UpdateStats, TrainError> {
+        // Subnormal gradients (a saturated tanh) cost ~100× in Adam and gemm: see `denormals`.
+        let _flush = FlushDenormals::new();
         let (n, od, ad) = (batch.size, self.obs_dim(), self.act_dim());
         let dev = &self.device;
         let mut s_buf = std::mem::take(&mut self.scratch_s);

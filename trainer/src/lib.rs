@@ -9,6 +9,7 @@ pub mod checkpoint;
 pub mod cli;
 pub mod config;
 pub mod ddpg;
+pub mod denormals;
 pub mod error;
 pub mod eval;
 pub mod export;
