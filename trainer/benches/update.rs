@@ -1,8 +1,15 @@
 //! Prints the cost of the DDPG hot paths: one gradient step (critic + actor + soft updates)
 //! for several batch and critic sizes, and one single-observation actor forward pass.
 //!
+//! The first line compares the default update with the actor regularisers' pass inline and on
+//! the worker thread (`parallel_update`), side by side in one run.
+//!
 //! `cargo bench -p trainer --bench update` (set `RAYON_NUM_THREADS=1` or `2` to compare
 //! candle's matmul thread counts; the `trainer` binary pins it from `config.threads`).
+
+// The allocator of the `trainer` binary, so the figures are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -12,7 +19,17 @@ use trainer::ddpg::{Ddpg, Scaling};
 use trainer::replay::{Batch, ReplayBuffer};
 
 fn agent(batch: usize, actor: usize, critic: usize) -> (Ddpg, ReplayBuffer, Batch, ChaCha8Rng) {
+    agent_with(batch, actor, critic, true)
+}
+
+fn agent_with(
+    batch: usize,
+    actor: usize,
+    critic: usize,
+    parallel_update: bool,
+) -> (Ddpg, ReplayBuffer, Batch, ChaCha8Rng) {
     let config = TrainConfig {
+        parallel_update,
         batch_size: batch,
         actor_hidden1: actor,
         actor_hidden2: actor,
@@ -34,9 +51,38 @@ fn agent(batch: usize, actor: usize, critic: usize) -> (Ddpg, ReplayBuffer, Batc
     (agent, replay, Batch::default(), rng)
 }
 
+/// Median µs per update of the default-sized agent over `rounds` rounds of 1,000 updates,
+/// the regularisers' pass on the worker thread or inline, rounds alternating between the two.
+fn worker_vs_inline(rounds: usize) -> (f64, f64) {
+    let mut agents = [agent_with(64, 64, 64, false), agent_with(64, 64, 64, true)];
+    let mut times = [Vec::new(), Vec::new()];
+    for round in 0..=rounds {
+        for (k, (agent, replay, b, rng)) in agents.iter_mut().enumerate() {
+            let t = Instant::now();
+            for _ in 0..1_000 {
+                replay.sample(rng, 64, b);
+                agent.update(b).unwrap();
+            }
+            if round > 0 {
+                times[k].push(t.elapsed().as_secs_f64() * 1e3); // µs per update
+            }
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    (median(&mut times[0]), median(&mut times[1]))
+}
+
 fn main() {
     let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "unset".into());
     println!("RAYON_NUM_THREADS={threads}");
+    let (inline, worker) = worker_vs_inline(5);
+    println!(
+        "update  batch  64, default: regularisers inline {inline:.1} µs, on the worker thread {worker:.1} µs (ratio {:.2}; medians of 5 × 1,000 updates, alternating)",
+        worker / inline
+    );
     for (batch, actor, critic) in [
         (64, 64, 64),
         (128, 64, 64),

@@ -222,6 +222,10 @@ train_config! {
     checkpoint_every: u64 = 5_000;
     /// CPU threads used by candle's matrix multiplications (1 is fastest for these sizes).
     threads: usize = 1;
+    /// Compute the actor regularisers' gradient on a second thread while the critic takes
+    /// its step (when the machine has more than one core and `TRAINER_EVAL_THREADS` is not
+    /// 1). The results are bit-identical either way; only the wall time changes.
+    parallel_update: bool = true;
 }
 
 impl TrainConfig {

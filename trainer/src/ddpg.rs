@@ -4,9 +4,10 @@
 use crate::config::TrainConfig;
 use crate::denormals::FlushDenormals;
 use crate::error::TrainError;
-use crate::network::{MlpParams, TargetMlp, TrainableMlp, mlp_forward};
+use crate::network::{MlpParams, MlpTensors, TargetMlp, TrainableMlp, mlp_forward};
 use crate::optimizer::Adam;
 use crate::replay::Batch;
+use crate::worker::{Pending, Worker};
 use candle_core::{Device, Tensor, backprop::GradStore};
 use rand::{Rng, SeedableRng};
 
@@ -111,16 +112,10 @@ pub struct Ddpg {
     gamma: f64,
     tau: f32,
     device: Device,
-    act_mid: Tensor,
-    act_half: Tensor,
-    /// `(1, −1, −1)`: the mirror image of a normalised observation (oddness term).
-    mirror_sign: Tensor,
-    odd_weight: f64,
-    smooth_weight: f64,
-    spatial_weight: f64,
-    /// Fixed perturbations (batch × obs, normal with σ = `spatial_smoothness_sigma`) for the
-    /// spatial smoothness term, drawn once from the run's seed.
-    spatial_eps: Tensor,
+    /// The actor's regulariser terms (and the action scaling they share with the head).
+    regularisers: Regularisers,
+    /// Runs the regularisers' pass beside the critic's step (`parallel_update`).
+    worker: Worker,
     /// TD3's second critic, its target and its optimiser (`twin_critics`).
     pub twin: Option<Twin>,
     policy_delay: u64,
@@ -363,15 +358,24 @@ impl Ddpg {
             critic_target: TargetMlp::new(state.critic_target, &device)?,
             actor_opt: state.actor_opt,
             critic_opt: state.critic_opt,
-            mirror_sign: Tensor::from_slice(
-                &mirror_sign(s.obs_offset.len()),
-                (1, s.obs_offset.len()),
-                &device,
-            )?,
-            odd_weight: config.odd_policy_weight,
-            smooth_weight: config.smoothness_weight,
-            spatial_weight: config.spatial_smoothness_weight,
-            spatial_eps: spatial_perturbations(config, s.obs_offset.len(), &device)?,
+            regularisers: Regularisers {
+                act_mid: Tensor::from_slice(&mid, (1, act_dim), &device)?,
+                act_half: Tensor::from_slice(&half, (1, act_dim), &device)?,
+                mirror_sign: Tensor::from_slice(
+                    &mirror_sign(s.obs_offset.len()),
+                    (1, s.obs_offset.len()),
+                    &device,
+                )?,
+                odd_weight: config.odd_policy_weight,
+                smooth_weight: config.smoothness_weight,
+                spatial_weight: config.spatial_smoothness_weight,
+                spatial_eps: spatial_perturbations(config, s.obs_offset.len(), &device)?,
+            },
+            worker: if config.parallel_update && crate::quality::default_threads() > 1 {
+                Worker::spawn("update-worker")
+            } else {
+                Worker::inline()
+            },
             twin: match state.twin {
                 Some(t) => Some(Twin {
                     critic: TrainableMlp::new(t.critic, &device)?,
@@ -385,8 +389,6 @@ impl Ddpg {
             target_noise: config.target_noise as f32,
             target_noise_clip: config.target_noise_clip as f32,
             noise_rng: state.noise_rng.restore(),
-            act_mid: Tensor::from_slice(&mid, (1, act_dim), &device)?,
-            act_half: Tensor::from_slice(&half, (1, act_dim), &device)?,
             scaling: state.scaling,
             gamma: config.gamma,
             tau: config.tau as f32,
@@ -428,9 +430,7 @@ impl Ddpg {
 
     /// Maps pre-activations to actions: `tanh(z)·half_range + mid`.
     fn actor_head(&self, z: &Tensor) -> candle_core::Result<Tensor> {
-        z.tanh()?
-            .broadcast_mul(&self.act_half)?
-            .broadcast_add(&self.act_mid)
+        actor_head(z, &self.regularisers.act_mid, &self.regularisers.act_half)
     }
 
     /// Deterministic actions μ(s) for `n` raw observations (row-major `n × obs_dim`), computed
@@ -469,6 +469,14 @@ impl Ddpg {
         let r = Tensor::from_slice(&batch.rewards, (n, 1), dev)?;
         let term = Tensor::from_slice(&batch.terminated, (n, 1), dev)?;
 
+        // The regularisers need only the actor: their pass runs beside the critic's step.
+        let actor_due = (self.updates + 1) % self.policy_delay == 0;
+        let regularised = if actor_due {
+            self.start_regularisers(&s, &s2)
+        } else {
+            None
+        };
+
         // Critic(s): y = r + γ(1 − d)·min_i Q'_i(s', μ'(s') + ε), loss = mean (Q_i(s, a) − y)².
         let a2 = self.target_action(&s2)?;
         let sa2 = Tensor::cat(&[&s2, &a2], 1)?;
@@ -491,7 +499,7 @@ impl Ddpg {
                 mean_q,
             });
         }
-        let actor_loss = self.actor_step(&s, &s2, n)?;
+        let actor_loss = self.actor_step(&s, regularised)?;
 
         // Targets: θ' ← τθ + (1 − τ)θ'.
         self.actor_target
@@ -522,21 +530,107 @@ impl Ddpg {
                 (sigma * z).clamp(-clip, clip)
             })
             .collect();
-        let eps = Tensor::from_slice(&eps, (n, ad), &self.device)?.broadcast_mul(&self.act_half)?;
-        let low = self.act_mid.sub(&self.act_half)?;
-        let high = self.act_mid.add(&self.act_half)?;
+        let (mid, half) = (&self.regularisers.act_mid, &self.regularisers.act_half);
+        let eps = Tensor::from_slice(&eps, (n, ad), &self.device)?.broadcast_mul(half)?;
+        let low = mid.sub(half)?;
+        let high = mid.add(half)?;
         Ok(a2
             .add(&eps)?
             .broadcast_maximum(&low)?
             .broadcast_minimum(&high)?)
     }
 
-    /// One actor step: loss = −mean Q(s, μ(s)) plus the configured oddness and smoothness terms
-    /// (the critic's weights are detached). Returns the loss.
-    ///
-    /// The actor runs once on the stacked inputs of every term (s, then its mirror, s + ε and s'
-    /// as configured): one fused pass over up to 4n rows instead of one per term.
-    fn actor_step(&mut self, s: &Tensor, s2: &Tensor, n: usize) -> Result<f32, TrainError> {
+    /// One actor step: loss = −mean Q(s, μ(s)) (the critic's weights detached) plus the
+    /// regularisers' loss, whose value and gradient `regularised` delivers (computed from the
+    /// same actor weights, see [`Regularisers`]). The two gradients are summed before Adam.
+    /// Returns the loss.
+    fn actor_step(
+        &mut self,
+        s: &Tensor,
+        regularised: Option<RegulariserJob>,
+    ) -> Result<f32, TrainError> {
+        let mu = self.actor_head(&mlp_forward(&self.actor.tracked(), s)?)?;
+        let qa = mlp_forward(&self.critic.detached(), &Tensor::cat(&[s, &mu], 1)?)?;
+        let q_loss = qa.mean_all()?.neg()?;
+        let mut actor_loss = q_loss.to_scalar::<f32>()?;
+        let mut grad = flat_grad(&q_loss.backward()?, &self.actor)?;
+        if let Some(job) = regularised {
+            let (reg_loss, reg_grad) = job.wait().ok_or_else(|| {
+                candle_core::Error::Msg("the actor regulariser job did not finish".into())
+            })??;
+            actor_loss += reg_loss;
+            grad.iter_mut().zip(&reg_grad).for_each(|(g, r)| *g += r);
+        }
+        if !actor_loss.is_finite() {
+            return Err(diverged("actor loss"));
+        }
+        let g = self.actor.params.split_flat(&grad);
+        self.actor_opt.step(&mut self.actor.params, &g);
+        if !self.actor.params.is_finite() {
+            return Err(diverged("an actor weight"));
+        }
+        self.actor.sync_vars()?;
+        Ok(actor_loss)
+    }
+
+    /// Starts the regularisers' pass for this update's actor step (on the worker thread when
+    /// there is one); `None` when no regulariser is on.
+    fn start_regularisers(&self, s: &Tensor, s2: &Tensor) -> Option<RegulariserJob> {
+        if !self.regularisers.any() {
+            return None;
+        }
+        let regs = self.regularisers.clone();
+        let theta = self.actor.var().as_tensor().clone();
+        let sizes = self.actor.params.sizes.clone();
+        let (s, s2) = (s.clone(), s2.clone());
+        Some(self.worker.submit(move || {
+            let _flush = FlushDenormals::new();
+            regs.loss_and_grad(&theta, &sizes, &s, &s2)
+        }))
+    }
+}
+
+/// The pending result of [`Regularisers::loss_and_grad`].
+type RegulariserJob = Pending<candle_core::Result<(f32, Vec<f32>)>>;
+
+/// The actor's regulariser terms: oddness `w·mean ((μ(s) + μ(mirror s)) / half-range)²` and
+/// the smoothness terms (CAPS) `w·mean |μ(s) − μ(s̃)| / half-range` with `s̃ = s + ε`
+/// (spatial) or `s'` (temporal).
+///
+/// Their loss depends on the actor alone, not on the critic, so its gradient can be computed
+/// from the update's starting actor weights while the critic takes its step. The actor runs
+/// once on the stacked inputs of every term (s, then its mirror, s + ε and s' as
+/// configured): one fused pass over up to 4n rows instead of one per term.
+#[derive(Debug, Clone)]
+struct Regularisers {
+    act_mid: Tensor,
+    act_half: Tensor,
+    /// `(1, −1, −1)`: the mirror image of a normalised observation (oddness term).
+    mirror_sign: Tensor,
+    odd_weight: f64,
+    smooth_weight: f64,
+    spatial_weight: f64,
+    /// Fixed perturbations (batch × obs, normal with σ = `spatial_smoothness_sigma`) for the
+    /// spatial smoothness term, drawn once from the run's seed.
+    spatial_eps: Tensor,
+}
+
+impl Regularisers {
+    /// True when some term has a positive weight.
+    fn any(&self) -> bool {
+        self.odd_weight > 0.0 || self.smooth_weight > 0.0 || self.spatial_weight > 0.0
+    }
+
+    /// The terms' total loss and its gradient with respect to the actor's flat parameters
+    /// `theta` (a tracked variable) for layer widths `sizes`, at batch `s` with successors `s2`.
+    fn loss_and_grad(
+        &self,
+        theta: &Tensor,
+        sizes: &[usize],
+        s: &Tensor,
+        s2: &Tensor,
+    ) -> candle_core::Result<(f32, Vec<f32>)> {
+        let n = s.dim(0)?;
         let spatial = self.spatial_weight > 0.0 && self.spatial_eps.dims()[0] == n;
         let mut inputs = vec![s.clone()];
         if self.odd_weight > 0.0 {
@@ -548,54 +642,49 @@ impl Ddpg {
         if self.smooth_weight > 0.0 {
             inputs.push(s2.clone());
         }
-        let stacked = if inputs.len() == 1 {
-            s.clone()
-        } else {
-            Tensor::cat(&inputs, 0)?
+        let net = MlpTensors {
+            theta: theta.clone(),
+            sizes,
+            param_grad: true,
         };
-        let all = self.actor_head(&mlp_forward(&self.actor.tracked(), &stacked)?)?;
-        let mut parts = (0..inputs.len()).map(|k| all.narrow(0, k * n, n));
-        let mu = parts.next().transpose()?.unwrap_or_else(|| all.clone());
-        let qa = mlp_forward(&self.critic.detached(), &Tensor::cat(&[s, &mu], 1)?)?;
-        let mut loss = qa.mean_all()?.neg()?;
-        // Oddness: w·mean ((μ(s) + μ(mirror s)) / half-range)².
+        let z = mlp_forward(&net, &Tensor::cat(&inputs, 0)?)?;
+        let all = actor_head(&z, &self.act_mid, &self.act_half)?;
+        let mut parts = (1..inputs.len()).map(|k| all.narrow(0, k * n, n));
+        let mu = all.narrow(0, 0, n)?;
+        let mut terms = Vec::new();
         if self.odd_weight > 0.0
             && let Some(mu_m) = parts.next().transpose()?
         {
-            let odd = mu
-                .add(&mu_m)?
-                .broadcast_div(&self.act_half)?
-                .sqr()?
-                .mean_all()?;
-            loss = loss.add(&odd.affine(self.odd_weight, 0.0)?)?;
+            let odd = mu.add(&mu_m)?.broadcast_div(&self.act_half)?.sqr()?;
+            terms.push(odd.mean_all()?.affine(self.odd_weight, 0.0)?);
         }
-        // Smoothness (CAPS): w·mean |μ(s) − μ(s̃)| / half-range, s̃ = s + ε or s'.
         for (w, on) in [
             (self.spatial_weight, spatial),
             (self.smooth_weight, self.smooth_weight > 0.0),
         ] {
             if on && let Some(mu_o) = parts.next().transpose()? {
-                let jump = mu
-                    .sub(&mu_o)?
-                    .broadcast_div(&self.act_half)?
-                    .abs()?
-                    .mean_all()?;
-                loss = loss.add(&jump.affine(w, 0.0)?)?;
+                let jump = mu.sub(&mu_o)?.broadcast_div(&self.act_half)?.abs()?;
+                terms.push(jump.mean_all()?.affine(w, 0.0)?);
             }
         }
-        let actor_loss = loss.to_scalar::<f32>()?;
-        if !actor_loss.is_finite() {
-            return Err(diverged("actor loss"));
-        }
+        let Some(first) = terms.first() else {
+            return Ok((0.0, vec![0.0; theta.elem_count()]));
+        };
+        let loss = terms[1..]
+            .iter()
+            .try_fold(first.clone(), |acc, t| acc.add(t))?;
         let grads = loss.backward()?;
-        let g = collect_grads(&grads, &self.actor)?;
-        self.actor_opt.step(&mut self.actor.params, &g);
-        if !self.actor.params.is_finite() {
-            return Err(diverged("an actor weight"));
-        }
-        self.actor.sync_vars()?;
-        Ok(actor_loss)
+        let grad = match grads.get(theta) {
+            Some(g) => g.to_vec1::<f32>()?,
+            None => vec![0.0; theta.elem_count()],
+        };
+        Ok((loss.to_scalar::<f32>()?, grad))
     }
+}
+
+/// Maps pre-activations to actions: `tanh(z)·half_range + mid`.
+fn actor_head(z: &Tensor, mid: &Tensor, half: &Tensor) -> candle_core::Result<Tensor> {
+    z.tanh()?.broadcast_mul(half)?.broadcast_add(mid)
 }
 
 /// One critic regression step towards `y`; returns the loss and the mean Q.
@@ -652,6 +741,14 @@ fn diverged(what: &str) -> TrainError {
         step: 0,
         what: what.to_string(),
         checkpoint: None,
+    }
+}
+
+/// The gradient of `net`'s flat parameters (zeros when the loss does not depend on them).
+fn flat_grad(grads: &GradStore, net: &TrainableMlp) -> candle_core::Result<Vec<f32>> {
+    match grads.get(net.var().as_tensor()) {
+        Some(g) => g.to_vec1::<f32>(),
+        None => Ok(vec![0.0; net.params.num_params()]),
     }
 }
 
@@ -750,24 +847,27 @@ mod tests {
         let mu = mu_of(&s);
         let qa = fwd(&plain(&critic), &Tensor::cat(&[&s, &mu], 1).unwrap());
         let mut loss = qa.mean_all().unwrap().neg().unwrap();
-        let mu_m = mu_of(&s.broadcast_mul(&agent.mirror_sign).unwrap());
+        let mu_m = mu_of(&s.broadcast_mul(&agent.regularisers.mirror_sign).unwrap());
         let odd = mu
             .add(&mu_m)
             .unwrap()
-            .broadcast_div(&agent.act_half)
+            .broadcast_div(&agent.regularisers.act_half)
             .unwrap();
         let odd = odd.sqr().unwrap().mean_all().unwrap();
         loss = loss
-            .add(&odd.affine(agent.odd_weight, 0.0).unwrap())
+            .add(&odd.affine(agent.regularisers.odd_weight, 0.0).unwrap())
             .unwrap();
         for (w, other) in [
-            (agent.spatial_weight, s.add(&agent.spatial_eps).unwrap()),
-            (agent.smooth_weight, s2.clone()),
+            (
+                agent.regularisers.spatial_weight,
+                s.add(&agent.regularisers.spatial_eps).unwrap(),
+            ),
+            (agent.regularisers.smooth_weight, s2.clone()),
         ] {
             let jump = mu
                 .sub(&mu_of(&other))
                 .unwrap()
-                .broadcast_div(&agent.act_half)
+                .broadcast_div(&agent.regularisers.act_half)
                 .unwrap();
             let jump = jump.abs().unwrap().mean_all().unwrap();
             loss = loss.add(&jump.affine(w, 0.0).unwrap()).unwrap();
@@ -788,6 +888,42 @@ mod tests {
     /// rounding): same TD target, losses, gradients, Adam steps and soft updates, with every
     /// actor regulariser on. Checked after updates from a trained-for-a-while state too, where
     /// the Adam moments are not zero.
+    /// The regularisers' pass gives the same bits whether it runs on the worker thread or on
+    /// the caller (`parallel_update`): 30 updates of two agents from the same seed end in
+    /// identical states, moments included.
+    #[test]
+    fn the_parallel_update_is_bit_identical_to_the_inline_one() {
+        let run = |parallel: bool| {
+            let config = TrainConfig {
+                batch_size: 32,
+                spatial_smoothness_weight: 0.3,
+                parallel_update: parallel,
+                ..TrainConfig::default()
+            };
+            let scaling =
+                Scaling::from_bounds(&[-1.0, -1.0, -8.0], &[1.0, 1.0, 8.0], &[-2.0], &[2.0], true);
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+            let mut agent = Ddpg::new(&config, scaling, &mut rng).unwrap();
+            assert_eq!(
+                agent.worker.is_threaded(),
+                parallel && crate::quality::default_threads() > 1
+            );
+            let mut replay = crate::replay::ReplayBuffer::new(500, 3, 1);
+            for _ in 0..500 {
+                let th: f32 = rng.random_range(-3.0..3.0);
+                let obs = [th.cos(), th.sin(), rng.random_range(-8.0..8.0)];
+                replay.push(&obs, &[rng.random_range(-2.0..2.0)], -th * th, false, &obs);
+            }
+            let mut batch = Batch::default();
+            for _ in 0..30 {
+                replay.sample(&mut rng, config.batch_size, &mut batch);
+                agent.update(&batch).unwrap();
+            }
+            agent.state()
+        };
+        assert_eq!(run(true), run(false));
+    }
+
     #[test]
     fn update_equals_the_per_layer_candle_graph() {
         let config = TrainConfig {

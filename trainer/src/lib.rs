@@ -26,6 +26,7 @@ pub mod replay;
 pub mod robustness;
 pub mod sweep;
 pub mod train;
+pub mod worker;
 
 pub use config::{ConfigOverrides, NoiseKind, TrainConfig};
 pub use ddpg::Ddpg;
