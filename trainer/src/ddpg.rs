@@ -1,13 +1,15 @@
 //! The DDPG agent (Lillicrap et al. 2015): actor, critic, their target networks, the Adam
 //! optimisers and one gradient step.
 
+use crate::action_head::ActionHead;
 use crate::config::TrainConfig;
 use crate::denormals::FlushDenormals;
 use crate::error::TrainError;
-use crate::network::{MlpParams, MlpTensors, TargetMlp, TrainableMlp, mlp_forward};
+use crate::network::{MlpParams, TargetMlp, TrainableMlp, mlp_forward};
 use crate::optimizer::Adam;
+use crate::regularisers::{OtherRows, Regularisers};
 use crate::replay::Batch;
-use crate::worker::{Pending, Worker};
+use crate::worker::Worker;
 use candle_core::{Device, Tensor, backprop::GradStore};
 use rand::{Rng, SeedableRng};
 
@@ -87,9 +89,26 @@ pub fn td_target(
     q_next: &Tensor,
     gamma: f64,
 ) -> candle_core::Result<Tensor> {
+    // On host vectors: one allocation instead of three graph nodes (no gradient flows here).
+    let flat = |t: &Tensor| t.flatten_all()?.to_vec1::<f32>();
+    let (r, d, q) = (flat(rewards)?, flat(terminated)?, flat(q_next)?);
+    if r.len() != d.len() || r.len() != q.len() {
+        candle_core::bail!(
+            "TD target: {} rewards, {} end flags, {} next values",
+            r.len(),
+            d.len(),
+            q.len()
+        );
+    }
+    let (g, a) = (-gamma as f32, gamma as f32);
     // γ(1 − d) = −γ·d + γ
-    let discount = terminated.affine(-gamma, gamma)?;
-    rewards.add(&discount.mul(q_next)?)
+    let y: Vec<f32> = r
+        .iter()
+        .zip(&d)
+        .zip(&q)
+        .map(|((&r, &d), &q)| r + (d * g + a) * q)
+        .collect();
+    Tensor::from_vec(y, q_next.shape(), q_next.device())
 }
 
 /// Actor, critic, both targets and both optimisers.
@@ -112,8 +131,13 @@ pub struct Ddpg {
     gamma: f64,
     tau: f32,
     device: Device,
-    /// The actor's regulariser terms (and the action scaling they share with the head).
+    /// The actor's regulariser terms.
     regularisers: Regularisers,
+    /// The actor's output head `mid + half·tanh(z)`.
+    head: ActionHead,
+    /// Action mid-points and half-ranges, `1 × act` (target-policy noise bounds).
+    act_mid: Tensor,
+    act_half: Tensor,
     /// Runs the regularisers' pass beside the critic's step (`parallel_update`).
     worker: Worker,
     /// TD3's second critic, its target and its optimiser (`twin_critics`).
@@ -358,19 +382,10 @@ impl Ddpg {
             critic_target: TargetMlp::new(state.critic_target, &device)?,
             actor_opt: state.actor_opt,
             critic_opt: state.critic_opt,
-            regularisers: Regularisers {
-                act_mid: Tensor::from_slice(&mid, (1, act_dim), &device)?,
-                act_half: Tensor::from_slice(&half, (1, act_dim), &device)?,
-                mirror_sign: Tensor::from_slice(
-                    &mirror_sign(s.obs_offset.len()),
-                    (1, s.obs_offset.len()),
-                    &device,
-                )?,
-                odd_weight: config.odd_policy_weight,
-                smooth_weight: config.smoothness_weight,
-                spatial_weight: config.spatial_smoothness_weight,
-                spatial_eps: spatial_perturbations(config, s.obs_offset.len(), &device)?,
-            },
+            regularisers: Regularisers::new(config, s.obs_offset.len(), &mid, &half, &device)?,
+            head: ActionHead::new(mid.clone(), half.clone()),
+            act_mid: Tensor::from_slice(&mid, (1, act_dim), &device)?,
+            act_half: Tensor::from_slice(&half, (1, act_dim), &device)?,
             worker: if config.parallel_update && crate::quality::default_threads() > 1 {
                 Worker::spawn("update-worker")
             } else {
@@ -430,7 +445,7 @@ impl Ddpg {
 
     /// Maps pre-activations to actions: `tanh(z)·half_range + mid`.
     fn actor_head(&self, z: &Tensor) -> candle_core::Result<Tensor> {
-        actor_head(z, &self.regularisers.act_mid, &self.regularisers.act_half)
+        self.head.apply(z)
     }
 
     /// Deterministic actions μ(s) for `n` raw observations (row-major `n × obs_dim`), computed
@@ -530,7 +545,7 @@ impl Ddpg {
                 (sigma * z).clamp(-clip, clip)
             })
             .collect();
-        let (mid, half) = (&self.regularisers.act_mid, &self.regularisers.act_half);
+        let (mid, half) = (&self.act_mid, &self.act_half);
         let eps = Tensor::from_slice(&eps, (n, ad), &self.device)?.broadcast_mul(half)?;
         let low = mid.sub(half)?;
         let high = mid.add(half)?;
@@ -541,28 +556,36 @@ impl Ddpg {
     }
 
     /// One actor step: loss = −mean Q(s, μ(s)) (the critic's weights detached) plus the
-    /// regularisers' loss, whose value and gradient `regularised` delivers (computed from the
-    /// same actor weights, see [`Regularisers`]). The two gradients are summed before Adam.
-    /// Returns the loss.
-    fn actor_step(
-        &mut self,
-        s: &Tensor,
-        regularised: Option<RegulariserJob>,
-    ) -> Result<f32, TrainError> {
-        let mu = self.actor_head(&mlp_forward(&self.actor.tracked(), s)?)?;
+    /// regularisers, split by rows (see [`Regularisers`]): here the gradient through the batch
+    /// rows μ(s), the other rows' values held fixed; `others` delivers μ(s) (with its graph),
+    /// the other rows' values (mirror, s + ε, s') and the gradient through them. The gradients
+    /// are summed before Adam. Returns the loss.
+    fn actor_step(&mut self, s: &Tensor, others: Option<OtherRows>) -> Result<f32, TrainError> {
+        let (mu, fixed) = match &others {
+            Some(job) => {
+                let (mu, values) = job.values()?;
+                (mu, Some(values))
+            }
+            None => (
+                self.actor_head(&mlp_forward(&self.actor.tracked(), s)?)?,
+                None,
+            ),
+        };
         let qa = mlp_forward(&self.critic.detached(), &Tensor::cat(&[s, &mu], 1)?)?;
-        let q_loss = qa.mean_all()?.neg()?;
-        let mut actor_loss = q_loss.to_scalar::<f32>()?;
-        let mut grad = flat_grad(&q_loss.backward()?, &self.actor)?;
-        if let Some(job) = regularised {
-            let (reg_loss, reg_grad) = job.wait().ok_or_else(|| {
-                candle_core::Error::Msg("the actor regulariser job did not finish".into())
-            })??;
-            actor_loss += reg_loss;
-            grad.iter_mut().zip(&reg_grad).for_each(|(g, r)| *g += r);
+        let mut loss = qa.mean_all()?.neg()?;
+        if let Some(values) = &fixed
+            && let Some(reg) = self.regularisers.loss(&mu, values)?
+        {
+            loss = loss.add(&reg)?;
         }
+        let actor_loss = loss.to_scalar::<f32>()?;
         if !actor_loss.is_finite() {
             return Err(diverged("actor loss"));
+        }
+        let mut grad = flat_grad(&loss.backward()?, &self.actor)?;
+        if let Some(job) = others {
+            let other = job.grad()?;
+            grad.iter_mut().zip(&other).for_each(|(g, o)| *g += o);
         }
         let g = self.actor.params.split_flat(&grad);
         self.actor_opt.step(&mut self.actor.params, &g);
@@ -573,118 +596,13 @@ impl Ddpg {
         Ok(actor_loss)
     }
 
-    /// Starts the regularisers' pass for this update's actor step (on the worker thread when
-    /// there is one); `None` when no regulariser is on.
-    fn start_regularisers(&self, s: &Tensor, s2: &Tensor) -> Option<RegulariserJob> {
-        if !self.regularisers.any() {
-            return None;
-        }
-        let regs = self.regularisers.clone();
-        let theta = self.actor.var().as_tensor().clone();
-        let sizes = self.actor.params.sizes.clone();
-        let (s, s2) = (s.clone(), s2.clone());
-        Some(self.worker.submit(move || {
-            let _flush = FlushDenormals::new();
-            regs.loss_and_grad(&theta, &sizes, &s, &s2)
-        }))
+    /// Starts the regularisers' pass over the other rows for this update's actor step (on the
+    /// worker thread when there is one); `None` when no regulariser is on.
+    fn start_regularisers(&self, s: &Tensor, s2: &Tensor) -> Option<OtherRows> {
+        let theta = self.actor.var().as_tensor();
+        self.regularisers
+            .start(&self.worker, theta, &self.actor.params.sizes, s, s2)
     }
-}
-
-/// The pending result of [`Regularisers::loss_and_grad`].
-type RegulariserJob = Pending<candle_core::Result<(f32, Vec<f32>)>>;
-
-/// The actor's regulariser terms: oddness `w·mean ((μ(s) + μ(mirror s)) / half-range)²` and
-/// the smoothness terms (CAPS) `w·mean |μ(s) − μ(s̃)| / half-range` with `s̃ = s + ε`
-/// (spatial) or `s'` (temporal).
-///
-/// Their loss depends on the actor alone, not on the critic, so its gradient can be computed
-/// from the update's starting actor weights while the critic takes its step. The actor runs
-/// once on the stacked inputs of every term (s, then its mirror, s + ε and s' as
-/// configured): one fused pass over up to 4n rows instead of one per term.
-#[derive(Debug, Clone)]
-struct Regularisers {
-    act_mid: Tensor,
-    act_half: Tensor,
-    /// `(1, −1, −1)`: the mirror image of a normalised observation (oddness term).
-    mirror_sign: Tensor,
-    odd_weight: f64,
-    smooth_weight: f64,
-    spatial_weight: f64,
-    /// Fixed perturbations (batch × obs, normal with σ = `spatial_smoothness_sigma`) for the
-    /// spatial smoothness term, drawn once from the run's seed.
-    spatial_eps: Tensor,
-}
-
-impl Regularisers {
-    /// True when some term has a positive weight.
-    fn any(&self) -> bool {
-        self.odd_weight > 0.0 || self.smooth_weight > 0.0 || self.spatial_weight > 0.0
-    }
-
-    /// The terms' total loss and its gradient with respect to the actor's flat parameters
-    /// `theta` (a tracked variable) for layer widths `sizes`, at batch `s` with successors `s2`.
-    fn loss_and_grad(
-        &self,
-        theta: &Tensor,
-        sizes: &[usize],
-        s: &Tensor,
-        s2: &Tensor,
-    ) -> candle_core::Result<(f32, Vec<f32>)> {
-        let n = s.dim(0)?;
-        let spatial = self.spatial_weight > 0.0 && self.spatial_eps.dims()[0] == n;
-        let mut inputs = vec![s.clone()];
-        if self.odd_weight > 0.0 {
-            inputs.push(s.broadcast_mul(&self.mirror_sign)?);
-        }
-        if spatial {
-            inputs.push(s.add(&self.spatial_eps)?);
-        }
-        if self.smooth_weight > 0.0 {
-            inputs.push(s2.clone());
-        }
-        let net = MlpTensors {
-            theta: theta.clone(),
-            sizes,
-            param_grad: true,
-        };
-        let z = mlp_forward(&net, &Tensor::cat(&inputs, 0)?)?;
-        let all = actor_head(&z, &self.act_mid, &self.act_half)?;
-        let mut parts = (1..inputs.len()).map(|k| all.narrow(0, k * n, n));
-        let mu = all.narrow(0, 0, n)?;
-        let mut terms = Vec::new();
-        if self.odd_weight > 0.0
-            && let Some(mu_m) = parts.next().transpose()?
-        {
-            let odd = mu.add(&mu_m)?.broadcast_div(&self.act_half)?.sqr()?;
-            terms.push(odd.mean_all()?.affine(self.odd_weight, 0.0)?);
-        }
-        for (w, on) in [
-            (self.spatial_weight, spatial),
-            (self.smooth_weight, self.smooth_weight > 0.0),
-        ] {
-            if on && let Some(mu_o) = parts.next().transpose()? {
-                let jump = mu.sub(&mu_o)?.broadcast_div(&self.act_half)?.abs()?;
-                terms.push(jump.mean_all()?.affine(w, 0.0)?);
-            }
-        }
-        let Some(first) = terms.first() else {
-            return Ok((0.0, vec![0.0; theta.elem_count()]));
-        };
-        let loss = terms[1..]
-            .iter()
-            .try_fold(first.clone(), |acc, t| acc.add(t))?;
-        let grads = loss.backward()?;
-        let grad = match grads.get(theta) {
-            Some(g) => g.to_vec1::<f32>()?,
-            None => vec![0.0; theta.elem_count()],
-        };
-        Ok((loss.to_scalar::<f32>()?, grad))
-    }
-}
-
-/// Maps pre-activations to actions: `tanh(z)·half_range + mid`.
-fn actor_head(z: &Tensor, mid: &Tensor, half: &Tensor) -> candle_core::Result<Tensor> {
-    z.tanh()?.broadcast_mul(half)?.broadcast_add(mid)
 }
 
 /// One critic regression step towards `y`; returns the loss and the mean Q.
@@ -696,9 +614,10 @@ fn critic_step(
     name: &str,
 ) -> Result<(f32, f32), TrainError> {
     let q = mlp_forward(&critic.tracked(), sa)?;
-    let loss_t = q.sub(y)?.sqr()?.mean_all()?;
+    let loss_t = crate::losses::mean_squared_error(&q, y)?;
     let loss = loss_t.to_scalar::<f32>()?;
-    let mean_q = q.mean_all()?.to_scalar::<f32>()?;
+    let qs = q.flatten_all()?.to_vec1::<f32>()?;
+    let mean_q = qs.iter().sum::<f32>() / qs.len().max(1) as f32;
     if !loss.is_finite() {
         return Err(diverged(&format!("{name} loss")));
     }
@@ -710,30 +629,6 @@ fn critic_step(
     }
     critic.sync_vars()?;
     Ok((loss, mean_q))
-}
-
-/// `batch_size × obs_dim` normal draws with σ = `spatial_smoothness_sigma`, from a generator
-/// seeded with the run's seed (stream 3), so runs stay reproducible.
-fn spatial_perturbations(
-    config: &TrainConfig,
-    obs_dim: usize,
-    device: &Device,
-) -> candle_core::Result<Tensor> {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(config.seed);
-    rng.set_stream(3);
-    let n = config.batch_size * obs_dim;
-    let sigma = config.spatial_smoothness_sigma as f32;
-    let v: Vec<f32> = (0..n)
-        .map(|_| sigma * rng.sample::<f32, _>(rand_distr::StandardNormal))
-        .collect();
-    Tensor::from_slice(&v, (config.batch_size, obs_dim), device)
-}
-
-/// Signs that mirror a normalised pendulum observation `(cos θ, sin θ, θ̇)` left-right.
-fn mirror_sign(obs_dim: usize) -> Vec<f32> {
-    (0..obs_dim)
-        .map(|i| if i == 0 { 1.0 } else { -1.0 })
-        .collect()
 }
 
 fn diverged(what: &str) -> TrainError {
@@ -851,7 +746,7 @@ mod tests {
         let odd = mu
             .add(&mu_m)
             .unwrap()
-            .broadcast_div(&agent.regularisers.act_half)
+            .broadcast_div(&agent.act_half)
             .unwrap();
         let odd = odd.sqr().unwrap().mean_all().unwrap();
         loss = loss
@@ -867,7 +762,7 @@ mod tests {
             let jump = mu
                 .sub(&mu_of(&other))
                 .unwrap()
-                .broadcast_div(&agent.regularisers.act_half)
+                .broadcast_div(&agent.act_half)
                 .unwrap();
             let jump = jump.abs().unwrap().mean_all().unwrap();
             loss = loss.add(&jump.affine(w, 0.0).unwrap()).unwrap();

@@ -263,7 +263,11 @@ fn gemm_acc(dst: &mut [f32], (m, n): (usize, usize), lhs: Mat<'_>, rhs: Mat<'_>)
 }
 
 /// The contiguous `f32` slice of a CPU tensor argument.
-fn slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> candle_core::Result<&'a [f32]> {
+pub(crate) fn slice<'a>(
+    s: &'a CpuStorage,
+    l: &Layout,
+    what: &str,
+) -> candle_core::Result<&'a [f32]> {
     let CpuStorage::F32(v) = s else {
         candle_core::bail!("fused MLP: {what} must be f32");
     };

@@ -5,6 +5,7 @@
 //! The binary (`src/main.rs`) is a thin command-line layer over [`train::Trainer`] and
 //! [`eval`].
 
+pub mod action_head;
 pub mod checkpoint;
 pub mod cli;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod error;
 pub mod eval;
 pub mod export;
 pub mod fused_mlp;
+pub mod losses;
 pub mod metrics;
 pub mod network;
 pub mod noise;
@@ -22,6 +24,7 @@ pub mod optimum;
 pub mod plot;
 pub mod quality;
 pub mod quantize;
+mod regularisers;
 pub mod replay;
 pub mod robustness;
 pub mod sweep;

@@ -97,6 +97,23 @@ impl<T> std::fmt::Debug for Pending<T> {
 }
 
 impl<T> Pending<T> {
+    /// Runs the job here now if the worker has not started it (its result is then kept for
+    /// [`Pending::wait`]); otherwise does nothing.
+    pub fn run_here_if_queued(&self) {
+        let mut state = lock(&self.0.state);
+        if let State::Queued(_) = &*state {
+            let State::Queued(job) = std::mem::replace(&mut *state, State::Running) else {
+                return;
+            };
+            drop(state);
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+            *lock(&self.0.state) = match result {
+                Ok(v) => State::Done(v),
+                Err(_) => State::Gone,
+            };
+        }
+    }
+
     /// The job's result: runs it here if the worker has not started it, else waits for the
     /// worker. `None` if the job panicked.
     pub fn wait(self) -> Option<T> {
