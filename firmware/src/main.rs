@@ -4,13 +4,13 @@
 
 use cortex_m_rt::entry;
 #[cfg(board_link)]
-use firmware::{control_loop, fatal, measure_inference_stack, start_clock, usart};
+use firmware::{control_loop, fatal, link, measure_inference_stack, start_clock};
 
 #[cfg(not(board_link))]
 #[entry]
 fn main() -> ! {
     firmware::fatal(
-        "this board has no serial link driver (only the M4F board has one): run `selftest` here",
+        "this board has no serial link driver (the M4F and M0 boards have one): run `selftest` here",
     )
 }
 
@@ -19,8 +19,8 @@ fn main() -> ! {
 fn main() -> ! {
     let inference_stack = measure_inference_stack();
     let calibration = start_clock();
-    let Some(rx) = usart::init() else {
-        fatal("USART1 initialised twice")
+    let Some(rx) = link::init() else {
+        fatal("the serial port was initialised twice")
     };
     control_loop::Board::new(rx, calibration, inference_stack).run()
 }

@@ -76,7 +76,7 @@ pub const BOARDS: [Board; 3] = [
         name: "microbit",
         memory_x: "boards/microbit/memory.x",
         core_clock_hz: 16_000_000,
-        has_link: false,
+        has_link: true,
         fpu: false,
         typical_clock_hz: 16_000_000,
     },

@@ -106,6 +106,10 @@ struct RunArgs {
     /// Baud rate of the --serial port (raw, 8N1; the firmware uses 115200).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_BAUD, requires = "serial")]
     baud: u32,
+    /// The board (core) to build for and emulate: `m4f` (STM32F405, QEMU netduinoplus2) or
+    /// `m0` (nRF51822, QEMU microbit); `m33f` has no link driver yet.
+    #[arg(long, default_value = "m4f", value_name = "CORE")]
+    target: String,
     /// Rig simulated on the host: a preset (reference, hifi-ideal, realistic, desktop) or a rig
     /// file; the firmware is built with the rig's control period.
     #[arg(long, default_value = "realistic", value_name = "NAME|FILE")]
@@ -282,6 +286,27 @@ fn check_policy_fits(
     Ok(())
 }
 
+/// The board named by `hil run --target`, which must have the serial link.
+fn link_board(core: &str) -> anyhow::Result<&'static hil_protocol::build_config::Board> {
+    use hil_protocol::build_config::{BOARDS, board_of_core};
+    let with_link: Vec<&str> = BOARDS
+        .iter()
+        .filter(|b| b.has_link)
+        .map(|b| b.core)
+        .collect();
+    let board = board_of_core(core).with_context(|| {
+        format!("unknown --target {core:?}: the boards with a serial link are {with_link:?}")
+    })?;
+    if !board.has_link {
+        bail!(
+            "--target {core}: {} has no serial link driver yet (boards with one: {with_link:?}); \
+             `hil bench --target {core}` measures it",
+            board.qemu_machine
+        );
+    }
+    Ok(board)
+}
+
 fn run(a: RunArgs) -> anyhow::Result<()> {
     check_counts(&a)?;
     let policy = a.policy.clone().unwrap_or_else(firmware::shipped_policy);
@@ -303,6 +328,7 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
         Some(s) => Session::open_serial(s, hil_protocol::policy_hash(&bytes), config)?,
         None => {
             let mut fw = FirmwareConfig::new(&policy);
+            fw.board = link_board(&a.target)?;
             fw.control_period_us = control_period_us(&rig)?;
             fw.show_progress = true;
             Session::start(&firmware::build(&fw)?, config)?
@@ -330,8 +356,38 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
         written.push("faults.png");
     }
     print_summary(&episodes, &summary);
+    if serial.is_none() {
+        print_deadline(&episodes, link_board(&a.target)?, control_period_us(&rig)?);
+    }
     println!("wrote {} in {}", written.join(", "), a.out.display());
     Ok(())
+}
+
+/// Under QEMU one instruction takes 1 ns, far faster than a real part: says what the counted
+/// instructions mean at the core's typical clock (at least one cycle each), against the
+/// control period.
+fn print_deadline(episodes: &[Episode], board: &hil_protocol::build_config::Board, period_us: u32) {
+    let Some(n) = Spread::of(&report::instructions(episodes)) else {
+        return;
+    };
+    let floor_us = n.max / f64::from(board.typical_clock_hz) * 1e6;
+    let share = floor_us / f64::from(period_us);
+    let verdict = if share >= 1.0 {
+        "MISSES the control period on such a part"
+    } else if share >= 0.5 {
+        "over half the control period"
+    } else {
+        "fits the control period"
+    };
+    println!(
+        "at {:.0} MHz ({}): at least {:.2} ms per inference (1 cycle per instruction; `hil bench --target {}` estimates cycles), {:.0} % of the {:.0} ms period: {verdict}",
+        f64::from(board.typical_clock_hz) / 1e6,
+        board.core,
+        floor_us / 1e3,
+        board.core,
+        share * 100.0,
+        f64::from(period_us) / 1e3
+    );
 }
 
 /// The session settings of `hil run` (fault injection validated).

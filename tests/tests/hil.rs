@@ -112,6 +112,54 @@ fn board_closed_loop_matches_host_runtime_from_ten_states() {
         .expect("clean shutdown with QEMU exit status 0");
 }
 
+/// The Cortex-M0 board (nRF51822, QEMU microbit, UART0 driver) in the closed loop, with the
+/// shipped f32 policy (software floating point) and its int8 version: every action equals the
+/// host runtime's, bit for bit, and the pendulum is balanced at the end.
+#[test]
+fn m0_board_closed_loop_matches_host_runtime_in_both_precisions() {
+    if !qemu_present() {
+        return;
+    }
+    let m0 = hil_protocol::build_config::board_of_core("m0").expect("the m0 board");
+    assert!(m0.has_link);
+    let shipped = firmware::shipped_policy();
+    for path in [
+        shipped.clone(),
+        shipped.with_file_name("pendulum-int8.postcard"),
+    ] {
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut host = load_host_policy(&bytes)
+            .map(|(_, p)| p)
+            .unwrap()
+            .expect("a 3-64-64-1 policy");
+        let mut config = FirmwareConfig::new(&path);
+        config.board = m0;
+        let image = firmware::build(&config).unwrap_or_else(|e| panic!("{e}"));
+        let mut session = start(&image, Faults::default(), 0);
+        for seed in 0..2u64 {
+            let mut plant = Pendulum::default();
+            let ep = session
+                .run_episode(&mut plant, seed, STEPS, Some(&mut host))
+                .unwrap_or_else(|e| panic!("{}, episode {seed}: {e}", path.display()));
+            let host_ret = host_return(&mut Pendulum::default(), seed, STEPS, &mut host);
+            assert_eq!(ep.rows.len(), STEPS);
+            assert_eq!(ep.mismatches, 0, "{}: actions differ", path.display());
+            assert_eq!(
+                ep.ret,
+                host_ret,
+                "{}: bit-identical actions",
+                path.display()
+            );
+            assert!(
+                ep.final_theta.abs() < 0.3,
+                "{}: not balanced",
+                path.display()
+            );
+        }
+        session.shutdown().expect("clean shutdown");
+    }
+}
+
 #[test]
 fn faults_no_corrupt_frame_is_acted_on_and_pendulum_stays_up() {
     if !qemu_present() {
