@@ -8,7 +8,7 @@
 
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
 
-use crate::fused_mlp::slice;
+use crate::fused_mlp::{host_values, slice};
 
 /// `mid + half·tanh(z)` per action column, for `z` of shape `[n × a]`.
 #[derive(Debug, Clone)]
@@ -60,8 +60,7 @@ impl CustomOp1 for ActionHead {
 
     fn bwd(&self, z: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<Option<Tensor>> {
         let (n, a) = z.dims2()?;
-        let zs = z.flatten_all()?.to_vec1::<f32>()?;
-        let gs = grad.flatten_all()?.to_vec1::<f32>()?;
+        let (zs, gs) = (host_values(z)?, host_values(grad)?);
         let dz: Vec<f32> = zs
             .chunks_exact(a)
             .zip(gs.chunks_exact(a))

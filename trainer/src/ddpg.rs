@@ -90,7 +90,7 @@ pub fn td_target(
     gamma: f64,
 ) -> candle_core::Result<Tensor> {
     // On host vectors: one allocation instead of three graph nodes (no gradient flows here).
-    let flat = |t: &Tensor| t.flatten_all()?.to_vec1::<f32>();
+    use crate::fused_mlp::host_values as flat;
     let (r, d, q) = (flat(rewards)?, flat(terminated)?, flat(q_next)?);
     if r.len() != d.len() || r.len() != q.len() {
         candle_core::bail!(

@@ -262,6 +262,12 @@ fn gemm_acc(dst: &mut [f32], (m, n): (usize, usize), lhs: Mat<'_>, rhs: Mat<'_>)
     }
 }
 
+/// A tensor's values, flattened, on the host (for the small custom operations' backward
+/// passes).
+pub(crate) fn host_values(t: &Tensor) -> candle_core::Result<Vec<f32>> {
+    t.flatten_all()?.to_vec1::<f32>()
+}
+
 /// The contiguous `f32` slice of a CPU tensor argument.
 pub(crate) fn slice<'a>(
     s: &'a CpuStorage,

@@ -6,7 +6,7 @@
 
 use candle_core::{CpuStorage, CustomOp2, Layout, Shape, Tensor};
 
-use crate::fused_mlp::slice;
+use crate::fused_mlp::{host_values, slice};
 
 /// `mean (q − y)²` over all elements of two tensors of the same shape, as a scalar tensor;
 /// gradients flow to `q` only.
@@ -50,10 +50,7 @@ impl CustomOp2 for MeanSquaredError {
         grad: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
         let g = grad.to_scalar::<f32>()?;
-        let (qv, yv) = (
-            q.flatten_all()?.to_vec1::<f32>()?,
-            y.flatten_all()?.to_vec1::<f32>()?,
-        );
+        let (qv, yv) = (host_values(q)?, host_values(y)?);
         let c = 2.0 * g / qv.len().max(1) as f32;
         let dq: Vec<f32> = qv.iter().zip(&yv).map(|(q, y)| c * (q - y)).collect();
         Ok((Some(Tensor::from_vec(dq, q.shape(), q.device())?), None))

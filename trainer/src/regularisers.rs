@@ -32,7 +32,7 @@ use rand::{Rng, SeedableRng};
 use crate::action_head::ActionHead;
 use crate::config::TrainConfig;
 use crate::denormals::FlushDenormals;
-use crate::fused_mlp::slice;
+use crate::fused_mlp::{host_values, slice};
 use crate::network::{MlpTensors, mlp_forward};
 use crate::worker::{Pending, Worker};
 
@@ -315,10 +315,7 @@ impl CustomOp2 for RegLoss {
         grad: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
         let g = grad.to_scalar::<f32>()?;
-        let (mu_v, o_v) = (
-            mu.flatten_all()?.to_vec1::<f32>()?,
-            others.flatten_all()?.to_vec1::<f32>()?,
-        );
+        let (mu_v, o_v) = (host_values(mu)?, host_values(others)?);
         let count = mu_v.len() as f32;
         let mut d_mu = vec![0.0f32; mu_v.len()];
         let mut d_o = vec![0.0f32; o_v.len()];
