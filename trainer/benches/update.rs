@@ -1,8 +1,9 @@
 //! Prints the cost of the DDPG hot paths: one gradient step (critic + actor + soft updates)
 //! for several batch and critic sizes, and one single-observation actor forward pass.
 //!
-//! The first line compares the default update with the actor regularisers' pass inline and on
-//! the worker thread (`parallel_update`), side by side in one run.
+//! The first two lines compare, side by side in one run, the inline update and the one with
+//! the actor regularisers' pass on the worker thread (`parallel_update`): whole 10,000-step
+//! default runs (training seconds and environment steps per second), then single updates.
 //!
 //! `cargo bench -p trainer --bench update` (set `RAYON_NUM_THREADS=1` or `2` to compare
 //! candle's matmul thread counts; the `trainer` binary pins it from `config.threads`).
@@ -75,9 +76,54 @@ fn worker_vs_inline(rounds: usize) -> (f64, f64) {
     (median(&mut times[0]), median(&mut times[1]))
 }
 
+/// Training seconds and steps/s of one 10,000-step default run (no final evaluation) in a
+/// fresh temporary run directory.
+fn run_10k(parallel_update: bool) -> (f64, f64) {
+    let config = TrainConfig {
+        total_steps: 10_000,
+        final_eval_episodes: 0,
+        parallel_update,
+        ..TrainConfig::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut trainer = trainer::Trainer::new(config, dir.path()).unwrap();
+    let out = trainer
+        .run(&trainer::RunOptions {
+            quiet: true,
+            stop_after: None,
+        })
+        .unwrap();
+    (out.train_secs, out.steps_per_sec)
+}
+
+/// Medians of `rounds` 10,000-step default runs with the worker thread and inline,
+/// alternating.
+fn runs_worker_vs_inline(rounds: usize) {
+    let mut secs = [Vec::new(), Vec::new()];
+    let mut rates = [Vec::new(), Vec::new()];
+    for _ in 0..rounds {
+        for (k, parallel) in [false, true].into_iter().enumerate() {
+            let (s, r) = run_10k(parallel);
+            secs[k].push(s);
+            rates[k].push(r);
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (si, sw) = (median(&mut secs[0]), median(&mut secs[1]));
+    let (ri, rw) = (median(&mut rates[0]), median(&mut rates[1]));
+    println!(
+        "run     10,000 default steps: inline {si:.2} s ({ri:.0} steps/s), with the worker thread {sw:.2} s ({rw:.0} steps/s), ratio {:.2} (medians of {rounds}, alternating)",
+        sw / si
+    );
+}
+
 fn main() {
     let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "unset".into());
     println!("RAYON_NUM_THREADS={threads}");
+    runs_worker_vs_inline(3);
     let (inline, worker) = worker_vs_inline(5);
     println!(
         "update  batch  64, default: regularisers inline {inline:.1} µs, on the worker thread {worker:.1} µs (ratio {:.2}; medians of 5 × 1,000 updates, alternating)",
