@@ -395,9 +395,63 @@ fn requantize_all<const OUT: usize>(
     out: &mut [i8; OUT],
 ) {
     for (((o, &acc), &m), &s) in out.iter_mut().zip(acc).zip(m).zip(s) {
-        let q = requantize(acc, m, s) + i64::from(HIDDEN_ZERO_POINT);
-        *o = q.clamp(-128, 127) as i8;
+        *o = if NARROW_REQUANTIZE {
+            requantize_hidden_narrow(acc, m, s)
+        } else {
+            requantize_hidden(acc, m, s)
+        };
     }
+}
+
+/// Use [`requantize_hidden_narrow`] (32-bit operations only): on Armv6-M, which has no 64-bit
+/// multiply (`i64` products and shifts are library calls there, about 100 instructions per
+/// output). Both functions give the same bits for every input (a test checks it).
+const NARROW_REQUANTIZE: bool = !FOUR_ROWS;
+
+/// A hidden unit's int8 output: `clamp(requantize(acc, m, shift) + HIDDEN_ZERO_POINT, −128,
+/// 127)`, in 64 bits.
+#[inline(always)]
+fn requantize_hidden(acc: i32, m: i32, shift: u8) -> i8 {
+    let q = requantize(acc, m, shift) + i64::from(HIDDEN_ZERO_POINT);
+    q.clamp(-128, 127) as i8
+}
+
+/// [`requantize_hidden`] in 32-bit operations, exactly.
+///
+/// With the zero point −128 the output is `min(max(r, 0), 255) − 128` for
+/// `r = (acc·m + 2^(s−1)) >> s`. For `acc ≤ 0` (and `m ≥ 0`, as the loader checks) the
+/// product is `≤ 0`, so `r ≤ 0` and the output is −128. Otherwise the product
+/// `P = acc·m < 2^62` is formed from 16-bit halves as a `(hi, lo)` pair of `u32`, the rounding
+/// term added with carry, and the shift taken on the pair, saturating at 255.
+#[inline(always)]
+fn requantize_hidden_narrow(acc: i32, m: i32, shift: u8) -> i8 {
+    const _: () = assert!(HIDDEN_ZERO_POINT == -128);
+    let s = u32::from(shift).clamp(1, 62);
+    if acc <= 0 || m <= 0 {
+        return -128;
+    }
+    let (a, b) = (acc as u32, m as u32);
+    let (a1, a0, b1, b0) = (a >> 16, a & 0xFFFF, b >> 16, b & 0xFFFF);
+    // a1, b1 < 2^15: the middle products are < 2^31 each, their sum < 2^32.
+    let mid = a1 * b0 + a0 * b1;
+    let (lo, carry) = (a0 * b0).overflowing_add(mid << 16);
+    let hi = a1 * b1 + (mid >> 16) + u32::from(carry);
+    // t = P + 2^(s − 1) < 2^63.
+    let (round_hi, round_lo) = if s <= 32 {
+        (0, 1u32 << (s - 1))
+    } else {
+        (1u32 << (s - 33), 0)
+    };
+    let (tl, carry) = lo.overflowing_add(round_lo);
+    let th = hi + round_hi + u32::from(carry);
+    let r = if s >= 32 {
+        th >> (s - 32)
+    } else if th >> s != 0 {
+        u32::MAX // ≥ 2^32: saturates below
+    } else {
+        (th << (32 - s)) | (tl >> s)
+    };
+    (r.min(255) as i32 - 128) as i8
 }
 
 fn fill<const N: usize>(dst: &mut [f32; N], src: F32Iter<'_>) {
@@ -480,6 +534,66 @@ const fn bounds_ok<const N: usize>(low: &[f32; N], high: &[f32; N]) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    /// The 32-bit requantisation of the M0 gives the 64-bit one's bits: edge values of the
+    /// accumulator and the multiplier against every shift, then random inputs.
+    #[test]
+    fn narrow_requantisation_matches_the_64_bit_one() {
+        let accs = [
+            i32::MIN,
+            i32::MIN + 1,
+            -1_000_000,
+            -1,
+            0,
+            1,
+            2,
+            127,
+            255,
+            256,
+            1 << 15,
+            (1 << 16) - 1,
+            1 << 16,
+            1 << 24,
+            1_000_000_007,
+            i32::MAX - 1,
+            i32::MAX,
+        ];
+        let ms = [
+            0,
+            1,
+            2,
+            1 << 15,
+            (1 << 16) + 1,
+            1 << 30,
+            (1 << 30) + 12_345,
+            i32::MAX,
+        ];
+        for &acc in &accs {
+            for &m in &ms {
+                for shift in 0..=70u8 {
+                    assert_eq!(
+                        requantize_hidden_narrow(acc, m, shift),
+                        requantize_hidden(acc, m, shift),
+                        "acc {acc}, m {m}, shift {shift}"
+                    );
+                }
+            }
+        }
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let acc = (x >> 8) as i32 >> ((x & 31) as u32);
+            let m = ((x >> 40) as i32 & i32::MAX) >> ((x >> 35) & 15);
+            let shift = (x % 63) as u8;
+            assert_eq!(
+                requantize_hidden_narrow(acc, m, shift),
+                requantize_hidden(acc, m, shift),
+                "acc {acc}, m {m}, shift {shift}"
+            );
+        }
+    }
     use super::*;
 
     /// The one-row path (the Cortex-M0's) and the four-row path give the same activations.
