@@ -90,10 +90,15 @@ impl Regularisers {
         self.odd_weight > 0.0 || self.smooth_weight > 0.0 || self.spatial_weight > 0.0
     }
 
+    /// Whether the spatial term applies to a batch of `n` rows (its perturbations match `n`).
+    fn spatial_on(&self, n: usize) -> bool {
+        self.spatial_weight > 0.0 && self.spatial_eps.dims()[0] == n
+    }
+
     /// The terms in force for a batch of `n` rows, in the order of the other rows' blocks:
-    /// mirror s, s + ε, s'. The spatial term applies when its perturbations match `n`.
+    /// mirror s, s + ε, s'.
     fn terms(&self, n: usize) -> Vec<(Term, f32)> {
-        let spatial = self.spatial_weight > 0.0 && self.spatial_eps.dims()[0] == n;
+        let spatial = self.spatial_on(n);
         [
             (Term::Odd, self.odd_weight, self.odd_weight > 0.0),
             (Term::Jump, self.spatial_weight, spatial),
@@ -107,13 +112,11 @@ impl Regularisers {
 
     /// The other rows' inputs, stacked: mirror s, s + ε, s' (each when its term is on).
     fn other_inputs(&self, s: &Tensor, s2: &Tensor) -> candle_core::Result<Tensor> {
-        let n = s.dim(0)?;
-        let spatial = self.spatial_weight > 0.0 && self.spatial_eps.dims()[0] == n;
         let mut inputs = Vec::new();
         if self.odd_weight > 0.0 {
             inputs.push(s.broadcast_mul(&self.mirror_sign)?);
         }
-        if spatial {
+        if self.spatial_on(s.dim(0)?) {
             inputs.push(s.add(&self.spatial_eps)?);
         }
         if self.smooth_weight > 0.0 {
