@@ -191,6 +191,10 @@ pub struct CoreBench {
     pub inference_stack: u32,
     /// The three known observations' action bits, as the self-test printed them.
     pub action_bits: Vec<String>,
+    /// One inference's instructions and estimated cycles per source line, most first
+    /// ([`crate::profile`]); in JSON only when not empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub profile: Vec<crate::profile::LineCost>,
 }
 
 /// What the self-test printed: precision, instruction count, stack and the actions' bits.
@@ -281,16 +285,51 @@ pub fn run_on_core(
         ram_bytes: sections.data + sections.bss + u64::from(run.inference_stack),
         inference_stack: run.inference_stack,
         action_bits: run.action_bits,
+        profile: est.profile,
     })
 }
 
+/// A row's profile as text: its `top` source lines by instructions, each with its share of
+/// the inference and its estimated cycles, then the rest in one line.
+pub fn format_profile(row: &CoreBench, top: usize) -> String {
+    let total: u64 = row.profile.iter().map(|l| l.instructions).sum();
+    let share = |n: u64| 100.0 * n as f64 / total.max(1) as f64;
+    let mut out = format!(
+        "{} {} {}: {total} instructions traced, by source line\n{:>12} {:>6} {:>11}  location\n",
+        row.target, row.precision, row.shape, "instructions", "share", "est.cycles"
+    );
+    for l in row.profile.iter().take(top) {
+        out.push_str(&format!(
+            "{:>12} {:>5.1}% {:>11}  {}\n",
+            l.instructions,
+            share(l.instructions),
+            l.est_cycles,
+            l.location
+        ));
+    }
+    let rest = row.profile.iter().skip(top);
+    let (n, i, c) = rest.fold((0, 0, 0), |(n, i, c), l| {
+        (n + 1, i + l.instructions, c + l.est_cycles)
+    });
+    if n > 0 {
+        out.push_str(&format!(
+            "{i:>12} {:>5.1}% {c:>11}  ({n} other lines)\n",
+            share(i)
+        ));
+    }
+    out
+}
+
 /// The cycle estimate of one inference and the window's instruction count.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CycleEstimate {
     /// Estimated cycles.
     pub cycles: u64,
     /// Instructions in the traced window.
     pub instructions: u32,
+    /// The window per source line ([`crate::profile::by_line`]; lines from the image's DWARF
+    /// line table, addresses where it has none).
+    pub profile: Vec<crate::profile::LineCost>,
 }
 
 /// Traces the self-test image `elf` and applies `board`'s timing model to its last inference.
@@ -319,9 +358,14 @@ pub fn estimate_cycles(
         )));
     }
     let core = crate::cycles::Core::of(board.core);
+    let lines = crate::profile::LineTable::of(elf).ok();
+    let profile = crate::profile::by_line(core, &window, |pc| {
+        lines.as_ref().and_then(|t| t.location(pc))
+    });
     Ok(CycleEstimate {
         cycles: crate::cycles::estimate(core, &window),
         instructions: traced,
+        profile,
     })
 }
 

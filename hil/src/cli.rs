@@ -60,6 +60,10 @@ enum Cmd {
         /// With --target: print the rows as a JSON array.
         #[arg(long)]
         json: bool,
+        /// With --target: also print where each inference's instructions go, by source line
+        /// (the N lines with the most; with --json, every line in a `profile` array).
+        #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "15")]
+        profile: Option<usize>,
     },
     /// Build ("flash") the firmware image for a policy file.
     Build {
@@ -196,14 +200,15 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             target,
             precision,
             json,
+            profile,
         } => {
             if target.is_empty() {
-                if json {
-                    bail!("--json needs --target (the per-core table)");
+                if json || profile.is_some() {
+                    bail!("--json and --profile need --target (the per-core table)");
                 }
                 run_bench(policy, samples, seed, &out)?
             } else {
-                run_core_bench(&target, &precision, policy, json)?
+                run_core_bench(&target, &precision, policy, json, profile)?
             }
         }
         Cmd::Build { policy, period_us } => {
@@ -621,6 +626,7 @@ fn run_core_bench(
     precision: &str,
     policies: Vec<PathBuf>,
     json: bool,
+    profile: Option<usize>,
 ) -> anyhow::Result<()> {
     let boards = boards_of(targets)?;
     let policies = if policies.is_empty() {
@@ -644,7 +650,11 @@ fn run_core_bench(
                 p.display(),
                 board.core
             );
-            rows.push(bench::run_on_core(p, board)?);
+            let mut row = bench::run_on_core(p, board)?;
+            if profile.is_none() {
+                row.profile.clear();
+            }
+            rows.push(row);
         }
     }
     if json {
@@ -662,6 +672,11 @@ fn run_core_bench(
          instruction stream of one inference traced in a second QEMU run; est.latency at the \
          clock shown)"
     );
+    if let Some(top) = profile {
+        for r in &rows {
+            println!("\n{}", bench::format_profile(r, top));
+        }
+    }
     Ok(())
 }
 

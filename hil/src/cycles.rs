@@ -243,13 +243,18 @@ pub fn inference_window(blocks: &[std::rc::Rc<Block>], entry: u32) -> Option<Vec
 
 /// Estimated cycles of an instruction window.
 pub fn estimate(core: Core, window: &[(Insn, bool)]) -> u64 {
-    let mut total = 0u64;
+    each(core, window).map(u64::from).sum()
+}
+
+/// Estimated cycles of each instruction of a window, in order (a load's cost depends on the
+/// instruction before it).
+pub fn each(core: Core, window: &[(Insn, bool)]) -> impl Iterator<Item = u32> + '_ {
     let mut after_transfer = false;
-    for (insn, taken) in window {
-        total += u64::from(cycles(core, insn, *taken, after_transfer));
+    window.iter().map(move |(insn, taken)| {
+        let c = cycles(core, insn, *taken, after_transfer);
         after_transfer = single_transfer(base(&insn.mnemonic));
-    }
-    total
+        c
+    })
 }
 
 #[cfg(test)]

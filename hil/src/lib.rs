@@ -18,6 +18,7 @@ pub mod host_policy;
 pub mod link;
 pub mod plant;
 pub mod policy_file;
+pub mod profile;
 pub mod qemu;
 pub mod report;
 pub mod session;

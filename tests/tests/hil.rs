@@ -654,4 +654,19 @@ fn self_test(
         est.cycles,
         est.instructions
     );
+    // The per-line profile (`hil bench --profile`) accounts for every traced instruction and
+    // its cycles, and its top line is policy-runtime's: the multiply-adds (or, for f32 on the
+    // M0, the software float routines, which have no line information here).
+    let traced: u64 = est.profile.iter().map(|l| l.instructions).sum();
+    let cycles: u64 = est.profile.iter().map(|l| l.est_cycles).sum();
+    assert_eq!(traced, u64::from(est.instructions), "{:?}", est.profile);
+    assert_eq!(cycles, est.cycles, "{:?}", est.profile);
+    if board.fpu || precision == "int8" {
+        let top = &est.profile[0].location;
+        assert!(
+            top.starts_with("policy-runtime/src/"),
+            "{} {precision}: top line {top}",
+            board.core
+        );
+    }
 }
