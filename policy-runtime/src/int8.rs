@@ -640,65 +640,79 @@ const fn bounds_ok<const N: usize>(low: &[f32; N], high: &[f32; N]) -> bool {
 #[allow(clippy::indexing_slicing)]
 mod tests {
 
-    /// The 32-bit requantisation of the M0 gives the 64-bit one's bits: edge values of the
-    /// accumulator and the multiplier against every shift, then random inputs.
-    #[test]
-    fn narrow_requantisation_matches_the_64_bit_one() {
-        let accs = [
-            i32::MIN,
-            i32::MIN + 1,
-            -1_000_000,
-            -1,
-            0,
-            1,
-            2,
-            127,
-            255,
-            256,
-            1 << 15,
-            (1 << 16) - 1,
-            1 << 16,
-            1 << 24,
-            1_000_000_007,
-            i32::MAX - 1,
-            i32::MAX,
-        ];
-        let ms = [
-            0,
-            1,
-            2,
-            1 << 15,
-            (1 << 16) + 1,
-            1 << 30,
-            (1 << 30) + 12_345,
-            i32::MAX,
-        ];
-        for &acc in &accs {
-            for &m in &ms {
-                for shift in 0..=70u8 {
-                    assert_eq!(
-                        requantize_hidden_narrow(acc, m, shift),
-                        requantize_hidden(acc, m, shift),
-                        "acc {acc}, m {m}, shift {shift}"
-                    );
-                }
-            }
-        }
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        for _ in 0..200_000 {
+    /// Accumulators at the edges of the ranges the requantisation splits at.
+    const EDGE_ACCS: [i32; 17] = [
+        i32::MIN,
+        i32::MIN + 1,
+        -1_000_000,
+        -1,
+        0,
+        1,
+        2,
+        127,
+        255,
+        256,
+        1 << 15,
+        (1 << 16) - 1,
+        1 << 16,
+        1 << 24,
+        1_000_000_007,
+        i32::MAX - 1,
+        i32::MAX,
+    ];
+
+    /// Multipliers at the edges (16-bit halves, the normalised range `2^30..2^31`).
+    const EDGE_MS: [i32; 10] = [
+        0,
+        1,
+        2,
+        3,
+        1 << 15,
+        (1 << 16) + 1,
+        (1 << 29) + 7,
+        1 << 30,
+        (1 << 30) + 12_345,
+        i32::MAX,
+    ];
+
+    /// `n` random `(acc, m, x)` triples (xorshift64 from `seed`; accumulators and multipliers
+    /// of every magnitude, `m >= 0`), `x` for a shift.
+    fn random_inputs(seed: u64, n: usize) -> impl Iterator<Item = (i32, i32, u64)> {
+        let mut x = seed;
+        (0..n).map(move |_| {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             let acc = (x >> 8) as i32 >> ((x & 31) as u32);
-            let m = ((x >> 40) as i32 & i32::MAX) >> ((x >> 35) & 15);
-            let shift = (x % 63) as u8;
+            let m = ((x >> 40) as i32 & i32::MAX) >> ((x >> 35) & 31);
+            (acc, m, x)
+        })
+    }
+
+    /// The 32-bit requantisation of the M0 gives the 64-bit one's bits: edge values of the
+    /// accumulator and the multiplier against every shift (out-of-range ones too), then
+    /// random inputs.
+    #[test]
+    fn narrow_requantisation_matches_the_64_bit_one() {
+        let check = |acc: i32, m: i32, shift: u8| {
             assert_eq!(
                 requantize_hidden_narrow(acc, m, shift),
                 requantize_hidden(acc, m, shift),
                 "acc {acc}, m {m}, shift {shift}"
             );
+        };
+        for &acc in &EDGE_ACCS {
+            for &m in &EDGE_MS {
+                for shift in 0..=70u8 {
+                    check(acc, m, shift);
+                }
+            }
+        }
+        for (acc, m, x) in random_inputs(0x9E37_79B9_7F4A_7C15, 200_000) {
+            check(acc, m, (x % 63) as u8);
         }
     }
+
     /// After [`normalise_requant`], the high-word requantisation (the Cortex-M4/M33's) and
     /// the M0's 32-bit one give the original `(m, s)`'s 64-bit result: edge values of the
     /// accumulator and the multiplier against every valid shift, then random inputs.
@@ -720,49 +734,14 @@ mod tests {
             );
             assert!(mn[0] >= 0 && (1..=62).contains(&sn[0]));
         };
-        let accs = [
-            i32::MIN,
-            i32::MIN + 1,
-            -1_000_000,
-            -1,
-            0,
-            1,
-            2,
-            127,
-            255,
-            256,
-            1 << 15,
-            1 << 16,
-            1 << 24,
-            1_000_000_007,
-            i32::MAX,
-        ];
-        let ms = [
-            0,
-            1,
-            2,
-            3,
-            1 << 15,
-            (1 << 16) + 1,
-            (1 << 29) + 7,
-            1 << 30,
-            (1 << 30) + 12_345,
-            i32::MAX,
-        ];
-        for &acc in &accs {
-            for &m in &ms {
+        for &acc in &EDGE_ACCS {
+            for &m in &EDGE_MS {
                 for shift in 1..=62u8 {
                     check(acc, m, shift);
                 }
             }
         }
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-        for _ in 0..300_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let acc = (x >> 8) as i32 >> ((x & 31) as u32);
-            let m = ((x >> 40) as i32 & i32::MAX) >> ((x >> 35) & 31);
+        for (acc, m, x) in random_inputs(0x2545_F491_4F6C_DD1D, 300_000) {
             check(acc, m, 1 + (x % 62) as u8);
         }
     }
