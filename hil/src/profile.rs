@@ -79,14 +79,10 @@ impl LineTable {
 /// `…/policy-runtime/src/int8.rs` → `policy-runtime/src/int8.rs`: the path from the folder
 /// above `src` (a crate's folder), or the path as it is.
 pub fn short_path(path: &str) -> &str {
-    let parts: Vec<&str> = path.rsplit('/').collect();
-    match parts.iter().position(|p| *p == "src") {
-        Some(i) if i + 1 < parts.len() => {
-            let keep: usize = parts[..=i + 1].iter().map(|p| p.len() + 1).sum::<usize>() - 1;
-            &path[path.len() - keep..]
-        }
-        _ => path,
-    }
+    let Some(src) = path.rfind("/src/") else {
+        return path;
+    };
+    path[..src].rfind('/').map_or(path, |i| &path[i + 1..])
 }
 
 /// The window's instructions and estimated cycles per source line, most instructions first
@@ -162,7 +158,7 @@ mod tests {
     #[test]
     fn paths_are_cut_at_the_crate_folder() {
         assert_eq!(
-            short_path("/work/main/policy-runtime/src/int8.rs"),
+            short_path("/home/dev/project/policy-runtime/src/int8.rs"),
             "policy-runtime/src/int8.rs"
         );
         assert_eq!(

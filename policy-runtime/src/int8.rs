@@ -26,7 +26,7 @@ use crate::shape::Shape;
 /// the same work for every input.
 #[derive(Clone, Debug)]
 pub struct Int8Policy<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize> {
-    // The weights are stored offset by +128, as `u8` ([`biased`]).
+    // The weights are stored as `u8`, offset by [`BIAS`] (+128 on the M0, 0 elsewhere).
     offset: [f32; OBS],
     scale: [f32; OBS],
     inv_s0: f32,
@@ -278,7 +278,7 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
             .zip(self.mid.iter().zip(&self.half))
             .zip(self.low.iter().zip(&self.high))
         {
-            let z = deq * dot(row, &h2, corrected::<H2>(b, h2_sum)) as f32;
+            let z = deq * dot(row, &h2, corrected(b, h2_sum)) as f32;
             *a = (mid + half * crate::inference::tanh(z)).max(low).min(high);
         }
         Output {
@@ -337,7 +337,7 @@ fn hidden<const IN: usize, const OUT: usize, const ROWS4: bool>(
     let mut acc = [0i32; OUT];
     if !ROWS4 {
         for ((row, &bias), a) in w.iter().zip(b).zip(acc.iter_mut()) {
-            *a = dot_widened(row, &xw, corrected::<IN>(bias, x_sum));
+            *a = dot_widened(row, &xw, corrected(bias, x_sum));
         }
         requantize_all(&acc, m, s, out);
         return;
@@ -348,7 +348,7 @@ fn hidden<const IN: usize, const OUT: usize, const ROWS4: bool>(
         .zip(acc.chunks_exact_mut(4));
     for ((rows, bias), a) in blocks {
         if let ([r0, r1, r2, r3], [b0, b1, b2, b3], [a0, a1, a2, a3]) = (rows, bias, a) {
-            let c = |b: i32| corrected::<IN>(b, x_sum);
+            let c = |b: i32| corrected(b, x_sum);
             let (mut s0, mut s1, mut s2, mut s3) = (c(*b0), c(*b1), c(*b2), c(*b3));
             for ((((&x, &w0), &w1), &w2), &w3) in xw.iter().zip(r0).zip(r1).zip(r2).zip(r3) {
                 s0 = s0.wrapping_add(weight(w0).wrapping_mul(x));
@@ -362,7 +362,7 @@ fn hidden<const IN: usize, const OUT: usize, const ROWS4: bool>(
     let done = OUT - OUT % 4;
     let tail = w.iter().zip(b).zip(acc.iter_mut()).skip(done);
     for ((row, &bias), a) in tail {
-        *a = dot(row, x, corrected::<IN>(bias, x_sum));
+        *a = dot(row, x, corrected(bias, x_sum));
     }
     requantize_all(&acc, m, s, out);
 }
@@ -566,7 +566,7 @@ const fn biased<const I: usize, const O: usize>(w: &[[i8; I]; O]) -> [[u8; I]; O
 /// `bias − BIAS·Σ x`: a row's bias corrected for the [`BIAS`] of its stored weights (wrapping,
 /// like the sums).
 #[inline(always)]
-fn corrected<const IN: usize>(bias: i32, x_sum: i32) -> i32 {
+fn corrected(bias: i32, x_sum: i32) -> i32 {
     bias.wrapping_sub(x_sum.wrapping_mul(i32::from(BIAS)))
 }
 
