@@ -34,7 +34,9 @@ pub mod policy {
 }
 
 use cortex_m_rt::exception;
-// The panic handler: logs the panic over defmt, then raises a hard fault (see `halt`).
+// The panic handler: `halt::panic` (location and literal message), or with the
+// `panic-message` feature panic-probe's, which formats any message with `core::fmt`.
+#[cfg(feature = "panic-message")]
 use panic_probe as _;
 
 // The defmt transport: semihosting under QEMU, RTT on a board.

@@ -66,9 +66,16 @@ pub fn encode_frame<T: Serialize>(msg: &T, out: &mut [u8]) -> Result<usize, Fram
     let n = postcard::to_slice(msg, &mut body[..MAX_BODY - CRC_LEN])
         .map_err(|_| FrameError::TooLarge)?
         .len();
-    let crc = FRAME_CRC.checksum(&body[..n]);
-    body[n..n + CRC_LEN].copy_from_slice(&crc.to_le_bytes());
-    let len = cobs::encode(&body[..n + CRC_LEN], out).map_err(|_| FrameError::TooLarge)?;
+    // `get` rather than indexing throughout this module: the firmware links no panic path.
+    let (payload, trailer) = body.split_at_mut_checked(n).ok_or(FrameError::TooLarge)?;
+    let crc = FRAME_CRC.checksum(payload);
+    let trailer = trailer.get_mut(..CRC_LEN).ok_or(FrameError::TooLarge)?;
+    trailer
+        .iter_mut()
+        .zip(crc.to_le_bytes())
+        .for_each(|(d, s)| *d = s);
+    let stuffed = body.get(..n + CRC_LEN).ok_or(FrameError::TooLarge)?;
+    let len = cobs::encode(stuffed, out).map_err(|_| FrameError::TooLarge)?;
     *out.get_mut(len).ok_or(FrameError::TooLarge)? = 0;
     Ok(len + 1)
 }
@@ -77,11 +84,11 @@ pub fn encode_frame<T: Serialize>(msg: &T, out: &mut [u8]) -> Result<usize, Fram
 fn decode_body<T: DeserializeOwned>(stuffed: &[u8]) -> Result<T, FrameError> {
     let mut body = [0u8; MAX_FRAME];
     let n = cobs::decode(stuffed, &mut body).map_err(FrameError::Cobs)?;
-    if n <= CRC_LEN {
-        return Err(FrameError::TooShort);
-    }
-    let (payload, trailer) = body[..n].split_at(n - CRC_LEN);
-    let found = u32::from_le_bytes([trailer[0], trailer[1], trailer[2], trailer[3]]);
+    let (payload, trailer) = match (n.checked_sub(CRC_LEN), body.get(..n)) {
+        (Some(p), Some(decoded)) if p > 0 => decoded.split_at(p),
+        _ => return Err(FrameError::TooShort),
+    };
+    let found = u32::from_le_bytes(trailer.try_into().map_err(|_| FrameError::TooShort)?);
     let computed = FRAME_CRC.checksum(payload);
     if found != computed {
         return Err(FrameError::Crc { found, computed });
@@ -132,17 +139,22 @@ impl FrameDecoder {
             if len == 0 {
                 return None;
             }
-            return Some(decode_body(&self.buf[..len]));
+            return Some(
+                self.buf
+                    .get(..len)
+                    .map_or(Err(FrameError::Overlong), decode_body),
+            );
         }
         if self.overflow {
             return None;
         }
-        if self.len == MAX_FRAME {
-            self.overflow = true;
-            return None;
+        match self.buf.get_mut(self.len) {
+            Some(slot) => {
+                *slot = byte;
+                self.len += 1;
+            }
+            None => self.overflow = true,
         }
-        self.buf[self.len] = byte;
-        self.len += 1;
         None
     }
 }

@@ -371,20 +371,26 @@ pub fn estimate_cycles(
 
 /// Address of `firmware::control_loop::infer` (Thumb bit cleared) in an image.
 fn infer_address(elf: &Path) -> Result<u32, HilError> {
+    symbol_address(elf, "control_loop5infer")?.ok_or_else(|| {
+        HilError::Build(format!(
+            "{} has no control_loop::infer symbol",
+            elf.display()
+        ))
+    })
+}
+
+/// The address (Thumb bit cleared) of the first symbol of an image whose (mangled) name
+/// contains `part`, e.g. `4core3fmt5write` for `core::fmt::write`; `None` if no symbol does.
+pub fn symbol_address(elf: &Path, part: &str) -> Result<Option<u32>, HilError> {
     use object::{Object, ObjectSymbol};
     let b =
         std::fs::read(elf).map_err(|e| HilError::io(format!("reading {}", elf.display()), e))?;
     let file = object::File::parse(&*b)
         .map_err(|e| HilError::Build(format!("{} is not an ELF file: {e}", elf.display())))?;
-    file.symbols()
-        .find(|s| s.name().is_ok_and(|n| n.contains("control_loop5infer")))
-        .map(|s| (s.address() as u32) & !1)
-        .ok_or_else(|| {
-            HilError::Build(format!(
-                "{} has no control_loop::infer symbol",
-                elf.display()
-            ))
-        })
+    Ok(file
+        .symbols()
+        .find(|s| s.name().is_ok_and(|n| n.contains(part)))
+        .map(|s| (s.address() as u32) & !1))
 }
 
 /// Header of the per-core table.

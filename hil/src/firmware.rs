@@ -22,7 +22,7 @@ pub struct FirmwareConfig {
     pub watchdog_periods: u32,
     /// `true` (default): the firmware's `qemu` feature, with its log and its exit over
     /// semihosting (what a QEMU session expects). `false`: built as for a real board
-    /// (`--no-default-features --features panic-message`): the log goes to an RTT buffer and no
+    /// (`--no-default-features`): the log goes to an RTT buffer and no
     /// semihosting call is made, so the image runs without a debugger and stops in a `wfi` loop
     /// after `Bye`.
     pub semihosting: bool,
@@ -30,6 +30,9 @@ pub struct FirmwareConfig {
     pub show_progress: bool,
     /// The board to build for (default: the M4F, `BOARDS[0]`).
     pub board: &'static bc::Board,
+    /// Further firmware features to build with (default none; e.g. `selftest-panics` in a
+    /// test of the panic handler).
+    pub features: Vec<&'static str>,
 }
 
 impl FirmwareConfig {
@@ -42,6 +45,7 @@ impl FirmwareConfig {
             semihosting: true,
             show_progress: false,
             board: &bc::BOARDS[0],
+            features: Vec::new(),
         }
     }
 }
@@ -91,10 +95,51 @@ static BUILD_LOCK: Mutex<()> = Mutex::new(());
 
 /// Builds the firmware's self-test program (`selftest`, what `cd firmware && cargo run
 /// --release` runs) embedding `config.policy`; returns its ELF (run it in QEMU with
-/// semihosting on: it prints its results and exits with a status).
+/// semihosting on: it prints its results and exits with a status), a copy named after the
+/// board, the policy hash and the settings, so a later build with other settings does not
+/// replace it.
 pub fn build_self_test(config: &FirmwareConfig) -> Result<PathBuf, HilError> {
+    let bytes = std::fs::read(&config.policy)
+        .map_err(|e| HilError::io(format!("reading policy {}", config.policy.display()), e))?;
     let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    cargo_build(config, "selftest")
+    let built = cargo_build(config, "selftest")?;
+    let name = format!(
+        "selftest-{}-{:016x}{}.elf",
+        config.board.core,
+        hil_protocol::policy_hash(&bytes),
+        settings_suffix(config)
+    );
+    copy_image(&built, &name)
+}
+
+/// The file-name part for the settings other than the policy and the board.
+fn settings_suffix(config: &FirmwareConfig) -> String {
+    let mut s = format!(
+        "-{}us-{}{}",
+        config.control_period_us,
+        config.watchdog_periods,
+        if config.semihosting { "" } else { "-board" }
+    );
+    for f in &config.features {
+        s.push('-');
+        s.push_str(f);
+    }
+    s
+}
+
+/// Copies a built ELF into the images folder as `name`; returns the copy's path.
+fn copy_image(built: &Path, name: &str) -> Result<PathBuf, HilError> {
+    let images = firmware_dir().join("target").join("images");
+    std::fs::create_dir_all(&images)
+        .map_err(|e| HilError::io(format!("creating {}", images.display()), e))?;
+    let elf = images.join(name);
+    std::fs::copy(built, &elf).map_err(|e| {
+        HilError::io(
+            format!("copying {} to {}", built.display(), elf.display()),
+            e,
+        )
+    })?;
+    Ok(elf)
 }
 
 /// `cargo build --release --bin BIN` of the firmware package with `config`'s build
@@ -115,7 +160,10 @@ fn cargo_build(config: &FirmwareConfig, bin: &str) -> Result<PathBuf, HilError> 
         config.board.target,
     ]);
     if !config.semihosting {
-        cmd.args(["--no-default-features", "--features", "panic-message"]);
+        cmd.arg("--no-default-features");
+    }
+    if !config.features.is_empty() {
+        cmd.args(["--features", &config.features.join(",")]);
     }
     let mut child = cmd
         .env_remove("RUSTFLAGS")
@@ -167,7 +215,6 @@ pub fn build(config: &FirmwareConfig) -> Result<Image, HilError> {
     let bytes = std::fs::read(&config.policy)
         .map_err(|e| HilError::io(format!("reading policy {}", config.policy.display()), e))?;
     let policy_hash = hil_protocol::policy_hash(&bytes);
-    let target_dir = firmware_dir().join("target");
     let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     if !config.board.has_link {
         return Err(HilError::Build(format!(
@@ -176,20 +223,7 @@ pub fn build(config: &FirmwareConfig) -> Result<Image, HilError> {
         )));
     }
     let built = cargo_build(config, "firmware")?;
-    let images = target_dir.join("images");
-    std::fs::create_dir_all(&images)
-        .map_err(|e| HilError::io(format!("creating {}", images.display()), e))?;
-    let elf = images.join(format!(
-        "firmware-{policy_hash:016x}-{}us-{}{}.elf",
-        config.control_period_us,
-        config.watchdog_periods,
-        if config.semihosting { "" } else { "-board" }
-    ));
-    std::fs::copy(&built, &elf).map_err(|e| {
-        HilError::io(
-            format!("copying {} to {}", built.display(), elf.display()),
-            e,
-        )
-    })?;
+    let name = format!("firmware-{policy_hash:016x}{}.elf", settings_suffix(config));
+    let elf = copy_image(&built, &name)?;
     Ok(Image { elf, policy_hash })
 }

@@ -359,6 +359,7 @@ fn firmware_with_shipped_policy_fits_40k_flash_and_4k_ram() {
     }
     let (_, image) = shipped();
     let s = hil::bench::sections(&image.elf).unwrap();
+    assert_no_panic_path_of_its_own(&image.elf);
     assert!(s.rodata > 17_000, "weights not in flash? {s:?}");
     // 37.4 KB today: 18 KB of weights, 4.3 KB of it panic-probe's message formatting
     // (firmware feature `panic-message`).
@@ -577,6 +578,58 @@ fn firmware_self_test_under_qemu() {
     }
 }
 
+/// The image links none of core's panicking checks (index, slice range, `unwrap`, `expect`,
+/// arithmetic) nor `core::fmt`: the only panics left are the defmt transports' literal
+/// re-entrancy checks.
+fn assert_no_panic_path_of_its_own(elf: &std::path::Path) {
+    for part in [
+        "panic_bounds_check",
+        "slice_index_fail",
+        "slice_end_index_len_fail",
+        "slice_start_index_len_fail",
+        "len_mismatch_fail",
+        "unwrap_failed",
+        "expect_failed",
+        "panic_const",
+        "4core3fmt5write",
+    ] {
+        let found = hil::bench::symbol_address(elf, part).unwrap();
+        assert_eq!(found, None, "{} links {part}", elf.display());
+    }
+}
+
+/// A panic on the board is logged with its location and literal message by the firmware's
+/// own handler (no `core::fmt` linked), then ends QEMU with status 1 through the hard fault,
+/// on every core (the Cortex-M0 has no atomic swap: the handler's re-entry guard differs).
+#[test]
+fn firmware_panic_is_logged_and_fails_under_qemu() {
+    if !qemu_present() {
+        return;
+    }
+    for board in &hil_protocol::build_config::BOARDS {
+        let mut config = FirmwareConfig::new(firmware::shipped_policy());
+        config.board = board;
+        config.features = vec!["selftest-panics"];
+        let elf = firmware::build_self_test(&config).unwrap_or_else(|e| panic!("{e}"));
+        let mut log = Vec::new();
+        let code = hil::qemu::run_with_log(&elf, std::time::Duration::from_secs(60), &mut log)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let text = String::from_utf8_lossy(&log);
+        assert_eq!(code, 1, "{}: {text}", board.core);
+        assert!(
+            text.contains("panicked at src/bin/selftest.rs:")
+                && text.contains("the self-test panics on purpose"),
+            "{}: {text}",
+            board.core
+        );
+        assert!(text.contains("hard fault at pc"), "{}: {text}", board.core);
+        assert!(!text.contains("selftest: PASS"), "{}: {text}", board.core);
+        // The handler formats nothing on the board: `core::fmt` is not linked.
+        let fmt = hil::bench::symbol_address(&elf, "4core3fmt5write").unwrap();
+        assert_eq!(fmt, None, "{}: core::fmt::write linked", board.core);
+    }
+}
+
 /// The self-test of `path` on `board`: the host's actions bit for bit, on every core (the
 /// Cortex-M0 computes f32 in software, the others on their FPU).
 fn self_test(
@@ -589,6 +642,7 @@ fn self_test(
     config.board = board;
     let elf = firmware::build_self_test(&config).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(hil::board::board_of_elf(&elf).unwrap().core, board.core);
+    assert_no_panic_path_of_its_own(&elf);
     // What `cd firmware && cargo run --release` runs: QEMU, the defmt log decoded by `hil qemu`.
     let mut log = Vec::new();
     let code = hil::qemu::run_with_log(&elf, std::time::Duration::from_secs(60), &mut log)

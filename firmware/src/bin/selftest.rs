@@ -51,6 +51,10 @@ fn check(calibration: &firmware::clock::Calibration, obs: &[f32; 3]) -> (bool, u
 
 #[entry]
 fn main() -> ! {
+    #[cfg(feature = "selftest-panics")]
+    if core::hint::black_box(true) {
+        panic!("the self-test panics on purpose (feature `selftest-panics`)");
+    }
     let inference_stack = measure_inference_stack();
     let calibration = start_clock();
     defmt::println!(
