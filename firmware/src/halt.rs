@@ -42,7 +42,7 @@ fn park() -> ! {
     }
 }
 
-/// Hard faults, including the one `panic-probe` raises after logging a panic.
+/// Hard faults, including the one the panic handler raises after logging a panic.
 ///
 /// # Safety
 /// Called by the hardware only (cortex-m-rt requires the handler to be `unsafe`).
