@@ -43,7 +43,10 @@ pub enum Command {
     Train(Box<TrainArgs>),
     /// Evaluate an exported policy file through policy-runtime.
     Eval(EvalArgs),
-    /// Print the default configuration as TOML (a starting point for `--config`).
+    /// Print the default configuration as TOML (a starting point for `--config`). `gamma` and
+    /// `total_steps` are the `realistic` rig's: a run on a rig with another control period or
+    /// episode length derives them from its rig unless the file or a flag sets them (so leave
+    /// them out of a file meant for any rig).
     PrintConfig,
     /// Run a multi-seed study or hyperparameter sweep from a sweep file (locally, or as a Slurm
     /// job array with --slurm), or aggregate one (`trainer sweep report DIR`).
@@ -229,11 +232,15 @@ fn train_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     if let Some(dir) = &args.resume {
         return Ok(crate::checkpoint::Checkpoint::load(dir, args.from_previous)?.config);
     }
-    let mut config = match &args.config {
-        Some(path) => TrainConfig::from_toml_file(path)?,
-        None => TrainConfig::default(),
+    let (mut config, file_keys) = match &args.config {
+        Some(path) => TrainConfig::from_toml_file_with_keys(path)?,
+        None => (TrainConfig::default(), Vec::new()),
     };
     args.overrides.apply(&mut config);
+    let rig = sim::Rig::resolve(&config.rig)?;
+    let scale = crate::time_scale::RigTimeScale::for_rig(&rig);
+    let explicit = |f: &str| args.overrides.is_given(f) || file_keys.iter().any(|k| k == f);
+    scale.fill(&mut config, explicit);
     config.validate()?;
     Ok(config)
 }

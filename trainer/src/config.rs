@@ -75,6 +75,12 @@ macro_rules! train_config {
             pub fn apply(&self, config: &mut TrainConfig) {
                 $( if let Some(v) = &self.$field { config.$field = v.clone(); } )*
             }
+
+            /// Whether the flag of `field` (named as in the TOML file) was given.
+            pub fn is_given(&self, field: &str) -> bool {
+                $( if field == stringify!($field) { return self.$field.is_some(); } )*
+                false
+            }
         }
     };
 }
@@ -96,7 +102,9 @@ train_config! {
     /// Seed of the run: every random source (initial weights, exploration, replay sampling,
     /// episode starts) is derived from it.
     seed: u64 = 0;
-    /// Number of environment steps to train for.
+    /// Number of environment steps to train for. Default: 300 episodes or 3,000 s of plant time
+    /// of the training rig, whichever is more (60,000 on the 20 Hz presets, 300,000 on
+    /// `desktop`; trainer/README.md) unless the config file or a flag sets it.
     total_steps: u64 = 60_000;
     /// Steps at the start taken with uniformly random actions; no gradient updates before.
     learning_starts: u64 = 1_000;
@@ -106,7 +114,9 @@ train_config! {
     batch_size: usize = 64;
     /// Gradient steps (one critic + one actor update each) per environment step.
     updates_per_step: usize = 1;
-    /// Discount factor γ.
+    /// Discount factor γ. Default: `1 − 1/H` with the horizon `H` half an episode of the
+    /// training rig (0.99 on the 20 Hz presets, 0.995 on `desktop`; trainer/README.md) unless the
+    /// config file or a flag sets it.
     gamma: f64 = 0.99;
     /// Soft target update rate τ (θ' ← τθ + (1−τ)θ' after every gradient step).
     tau: f64 = 0.005;
@@ -236,14 +246,24 @@ train_config! {
 impl TrainConfig {
     /// Loads a TOML file; keys not present take their defaults.
     pub fn from_toml_file(path: &Path) -> Result<Self, ConfigError> {
+        Self::from_toml_file_with_keys(path).map(|(config, _)| config)
+    }
+
+    /// Loads a TOML file like [`TrainConfig::from_toml_file`] and also returns the keys the
+    /// file sets (the fields that do not take their defaults).
+    pub fn from_toml_file_with_keys(path: &Path) -> Result<(Self, Vec<String>), ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
             path: path.display().to_string(),
             error,
         })?;
-        Self::from_toml_str(&text).map_err(|message| ConfigError::Parse {
+        let parse_error = |message| ConfigError::Parse {
             path: path.display().to_string(),
             message,
-        })
+        };
+        let config = Self::from_toml_str(&text).map_err(parse_error)?;
+        let table: toml::Table =
+            toml::from_str(&text).map_err(|e| parse_error(e.to_string().trim_end().to_string()))?;
+        Ok((config, table.keys().cloned().collect()))
     }
 
     /// Parses TOML text; returns the parser's message on error.

@@ -28,6 +28,7 @@ mod regularisers;
 pub mod replay;
 pub mod robustness;
 pub mod sweep;
+pub mod time_scale;
 pub mod train;
 pub mod worker;
 

@@ -732,3 +732,46 @@ fn a_failed_job_is_reported_and_does_not_stop_the_others() {
         "{text}"
     );
 }
+
+/// `config.toml` of the run in `dir/out` after `trainer train` with `flags`, stopped after the
+/// first episode.
+fn started_config(dir: &Path, out: &str, flags: &[&str]) -> String {
+    let mut all = vec!["--stop-after", "1"];
+    all.extend_from_slice(flags);
+    let run = train(out, &all, dir);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    std::fs::read_to_string(dir.join(out).join("config.toml")).unwrap()
+}
+
+#[test]
+fn gamma_and_run_length_follow_the_rig_unless_the_user_sets_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let has = |config: &str, line: &str| {
+        assert!(
+            config.lines().any(|l| l == line),
+            "{line:?} not in:\n{config}"
+        );
+    };
+    // The 20 Hz realistic rig: the documented defaults.
+    let c = started_config(dir, "realistic", &[]);
+    has(&c, "gamma = 0.99");
+    has(&c, "total_steps = 60000");
+    // desktop: 100 Hz, 400-step episodes.
+    let c = started_config(dir, "desktop", &["--rig", "desktop"]);
+    has(&c, "gamma = 0.995");
+    has(&c, "total_steps = 300000");
+    // A flag wins.
+    let c = started_config(dir, "flag", &["--rig", "desktop", "--total-steps", "800"]);
+    has(&c, "gamma = 0.995");
+    has(&c, "total_steps = 800");
+    // So does a config file, also when it names the rig.
+    std::fs::write(dir.join("c.toml"), "gamma = 0.99\nrig = \"desktop\"\n").unwrap();
+    let c = started_config(dir, "file", &["--config", "c.toml"]);
+    has(&c, "gamma = 0.99");
+    has(&c, "total_steps = 300000");
+}

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
 use crate::error::TrainError;
+use crate::time_scale::RigTimeScale;
 
 /// Most jobs one sweep may have (configurations × seeds).
 pub const MAX_JOBS: usize = 100_000;
@@ -130,11 +131,13 @@ impl SweepSpec {
     }
 
     /// The base configuration with the spec's rig (relative paths resolved against `dir`, the
-    /// sweep file's folder).
+    /// sweep file's folder). `gamma` and `total_steps`, when neither the base file nor
+    /// `[params]` sets them, take the rig's time-scale defaults ([`RigTimeScale`]) of this rig;
+    /// a sweep whose `[params]` vary `rig` should set both.
     pub fn base_config(&self, dir: &Path) -> Result<TrainConfig, TrainError> {
-        let mut config = match &self.base {
-            Some(p) => TrainConfig::from_toml_file(&dir.join(p))?,
-            None => TrainConfig::default(),
+        let (mut config, base_keys) = match &self.base {
+            Some(p) => TrainConfig::from_toml_file_with_keys(&dir.join(p))?,
+            None => (TrainConfig::default(), Vec::new()),
         };
         if let Some(rig) = &self.rig {
             let as_file = dir.join(rig);
@@ -144,6 +147,10 @@ impl SweepSpec {
                 rig.clone()
             };
         }
+        // The rig's time-scale defaults for what neither the base nor [params] sets.
+        let rig = sim::Rig::resolve(&config.rig)?;
+        let explicit = |f: &str| base_keys.iter().any(|k| k == f) || self.params.contains_key(f);
+        RigTimeScale::for_rig(&rig).fill(&mut config, explicit);
         // One thread per job: jobs, not threads, use the cores.
         config.threads = 1;
         Ok(config)
@@ -373,4 +380,28 @@ fn short_float(x: f64) -> String {
     let s = format!("{x:.4e}");
     let v: f64 = s.parse().unwrap_or(x);
     format!("{v}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_base_takes_the_rigs_time_scale_for_what_the_sweep_leaves_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec: SweepSpec =
+            toml::from_str("seeds = [0]\nrig = \"desktop\"\n[params]\ngamma = [0.9]\n").unwrap();
+        let base = spec.base_config(dir.path()).unwrap();
+        assert_eq!(base.total_steps, 300_000);
+        assert_eq!(
+            base.gamma,
+            TrainConfig::default().gamma,
+            "swept: left to the points"
+        );
+        std::fs::write(dir.path().join("base.toml"), "total_steps = 500\n").unwrap();
+        let spec: SweepSpec =
+            toml::from_str("seeds = [0]\nbase = \"base.toml\"\nrig = \"desktop\"\n").unwrap();
+        let base = spec.base_config(dir.path()).unwrap();
+        assert_eq!((base.total_steps, base.gamma), (500, 0.995));
+    }
 }
