@@ -27,6 +27,7 @@ pub mod quantize;
 mod regularisers;
 pub mod replay;
 pub mod robustness;
+pub mod selection;
 pub mod sweep;
 pub mod time_scale;
 pub mod train;

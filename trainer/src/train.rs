@@ -12,6 +12,7 @@ use crate::metrics::{
 use crate::noise::{GaussianNoise, Noise, OuNoise};
 use crate::quality::{self, EpisodeQuality, QualitySummary};
 use crate::replay::{Batch, ReplayBuffer};
+use crate::selection;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -82,6 +83,9 @@ pub struct RunOutcome {
     /// Final evaluation of `policy.postcard` (the selected policy) through `policy-runtime`
     /// (when finished).
     pub best_eval: Option<QualitySummary>,
+    /// When `policy.postcard` was chosen by validation: the step of the chosen actor and the
+    /// validation episodes per candidate (`selection.csv`).
+    pub selection: Option<(u64, usize)>,
 }
 
 /// A training run in progress.
@@ -310,6 +314,7 @@ impl Trainer {
             self.periodic_eval_seed(),
             episodes,
             self.config.eval_hold_prob,
+            1,
         )
     }
 
@@ -371,6 +376,7 @@ impl Trainer {
                 eval_rig: self.eval_rig.name.clone(),
                 final_eval: None,
                 best_eval: None,
+                selection: None,
             });
         }
         self.finish(steps_per_sec)
@@ -492,7 +498,7 @@ impl Trainer {
         );
         let handle = std::thread::Builder::new()
             .name("periodic-eval".into())
-            .spawn(move || evaluate_bytes(&rig, &bytes, seed, episodes, hold))
+            .spawn(move || evaluate_bytes(&rig, &bytes, seed, episodes, hold, 1))
             .map_err(|e| TrainError::io(&self.run_dir, e))?;
         self.pending_eval = Some(PendingEval {
             step: self.step,
@@ -516,28 +522,82 @@ impl Trainer {
             TrainError::Export("the periodic evaluation thread panicked".to_string())
         })??;
         let (step, exported) = (p.step, p.exported);
-        let rec = EvalRecord {
-            step,
-            mean_return: report.mean_return,
-            std_return: report.stderr_return * (report.episodes as f64).sqrt(),
-            success_rate: report.success_rate,
-            hold_success_rate: held.map_or(f64::NAN, |h| h.success_rate),
-            steady_state_abs_theta: report.steady_state_abs_theta.unwrap_or(f64::NAN),
-            chatter: report.chatter,
-            episodes: cfg.eval_episodes,
-        };
+        let rec = eval_record(step, &report, held.as_ref());
         append(file, &self.run_dir.join(files::EVAL), &rec.csv_line())?;
         self.evals.push(rec);
-        let score = rec.selection_score(&SelectionWeights {
-            hold: cfg.select_hold_weight,
-            steady_state: cfg.select_steady_state_weight,
-            chatter: cfg.select_chatter_weight,
-        });
+        let score = rec.selection_score(&selection_weights(cfg));
         if self.best_eval.is_none_or(|b| score > b) {
             self.best_eval = Some(score);
             write_atomic(&self.run_dir.join(files::POLICY), &exported)?;
         }
-        Ok(())
+        self.keep_candidate(cfg, step, &exported)
+    }
+
+    /// Keeps the actor evaluated at `step` as a candidate file while its evaluation ranks
+    /// among the `select_candidates` best, and deletes the files of those that dropped out.
+    fn keep_candidate(
+        &self,
+        cfg: &TrainConfig,
+        step: u64,
+        exported: &[u8],
+    ) -> Result<(), TrainError> {
+        if cfg.select_candidates == 0 || cfg.select_episodes == 0 {
+            return Ok(());
+        }
+        let keep =
+            selection::top_candidates(&self.evals, &selection_weights(cfg), cfg.select_candidates);
+        if keep.contains(&step) {
+            let dir = self.run_dir.join(selection::CANDIDATES_DIR);
+            std::fs::create_dir_all(&dir).map_err(|e| TrainError::io(&dir, e))?;
+            write_atomic(&selection::candidate_path(&self.run_dir, step), exported)?;
+        }
+        selection::prune_candidates(&self.run_dir, &keep)
+    }
+
+    /// Evaluates the kept candidates on the validation episodes and writes the best as
+    /// `policy.postcard` and all of them to `selection.csv` (see [`selection`]). Returns the
+    /// chosen candidate's step, or `None` when validation is off or there is no candidate.
+    fn validate_candidates(&self) -> Result<Option<u64>, TrainError> {
+        let cfg = &self.config;
+        if cfg.select_candidates == 0 || cfg.select_episodes == 0 {
+            return Ok(None);
+        }
+        let weights = selection_weights(cfg);
+        let seed = selection::validation_seed(cfg.seed);
+        let threads = quality::default_threads();
+        let mut validated = Vec::new();
+        let mut bytes = Vec::new();
+        for step in selection::top_candidates(&self.evals, &weights, cfg.select_candidates) {
+            let path = selection::candidate_path(&self.run_dir, step);
+            let Some(periodic) = self.evals.iter().find(|e| e.step == step) else {
+                continue;
+            };
+            // A candidate file lost since (deleted by hand) is skipped, not fatal.
+            let Ok(b) = std::fs::read(&path) else {
+                continue;
+            };
+            let (report, held) = evaluate_bytes(
+                &self.eval_rig,
+                &b,
+                seed,
+                cfg.select_episodes,
+                cfg.eval_hold_prob,
+                threads,
+            )?;
+            validated.push(selection::Validated {
+                periodic: *periodic,
+                validation: eval_record(step, &report, held.as_ref()),
+            });
+            bytes.push(b);
+        }
+        let chosen = selection::choose(&validated, &weights);
+        let csv = selection::selection_csv(&validated, chosen, &weights);
+        write_file(&self.run_dir.join(selection::SELECTION_CSV), csv.as_bytes())?;
+        let Some(i) = chosen else {
+            return Ok(None);
+        };
+        write_atomic(&self.run_dir.join(files::POLICY), &bytes[i])?;
+        Ok(Some(validated[i].periodic.step))
     }
 
     /// One training episode: act, store (and mirror), learn, evaluate when due.
@@ -608,30 +668,20 @@ impl Trainer {
 
     /// Seed of the periodic evaluations' episodes (independent of the training episodes).
     fn periodic_eval_seed(&self) -> u64 {
-        self.config.seed ^ 0x5EED_E7A1
+        crate::selection::periodic_seed(self.config.seed)
     }
 
-    /// The learning curve's marks: `learning_starts`, the selected evaluation's step, and the
+    /// The learning curve's marks: `learning_starts`, the flashed policy's step, and the
     /// rig baseline's mean return on the periodic evaluations' episodes.
-    fn curve_marks(&self) -> Result<crate::plot::CurveMarks, TrainError> {
+    fn curve_marks(&self, chosen: Option<u64>) -> Result<crate::plot::CurveMarks, TrainError> {
         let cfg = &self.config;
-        let weights = SelectionWeights {
-            hold: cfg.select_hold_weight,
-            steady_state: cfg.select_steady_state_weight,
-            chatter: cfg.select_chatter_weight,
-        };
-        // The first evaluation with the best score (a later equal one does not replace it).
-        let best_step = self
-            .evals
-            .iter()
-            .fold(None::<(f64, u64)>, |best, e| {
-                let s = e.selection_score(&weights);
-                match best {
-                    Some((b, _)) if b >= s => best,
-                    _ => Some((s, e.step)),
-                }
-            })
-            .map(|(_, step)| step);
+        let weights = selection_weights(cfg);
+        // The validated choice, else the first evaluation with the best score.
+        let best_step = chosen.or_else(|| {
+            selection::top_candidates(&self.evals, &weights, 1)
+                .first()
+                .copied()
+        });
         let baseline_return = if cfg.eval_every > 0 && cfg.eval_episodes > 0 {
             let baseline = self.eval_rig.baseline()?;
             let eps = quality::evaluate(
@@ -675,7 +725,8 @@ impl Trainer {
             // No periodic evaluation chose a policy: the one to flash is the last one.
             write_atomic(&self.run_dir.join(files::POLICY), &final_bytes)?;
         }
-        let marks = self.curve_marks()?;
+        let selected_step = self.validate_candidates()?;
+        let marks = self.curve_marks(selected_step)?;
         crate::plot::learning_curve(
             &self.run_dir.join(files::CURVE),
             &self.episodes,
@@ -715,6 +766,7 @@ impl Trainer {
             eval_rig: self.eval_rig.name.clone(),
             final_eval,
             best_eval,
+            selection: selected_step.map(|step| (step, self.config.select_episodes)),
         };
         // Written last and atomically: a sweep takes its existence to mean "finished".
         crate::export::write_atomic(
@@ -823,8 +875,16 @@ impl RunOutcome {
         };
         s.push_str(&line(files::POLICY, &self.best_eval));
         s.push_str(&line(files::POLICY_FINAL, &self.final_eval));
+        let how = match self.selection {
+            Some((step, episodes)) => format!(
+                "the actor of step {step}, the best of the top periodic evaluations again on \
+                 {episodes} validation episodes ({})",
+                selection::SELECTION_CSV
+            ),
+            None => "the best periodic evaluation".to_string(),
+        };
         s.push_str(&format!(
-            "flash {} (the best periodic evaluation; {} holds the last weights)\n",
+            "flash {} ({how}; {} holds the last weights)\n",
             files::POLICY,
             files::POLICY_FINAL
         ));
@@ -842,19 +902,44 @@ impl RunOutcome {
     }
 }
 
-/// The periodic evaluation of an exported actor on `rig` through `policy-runtime`: `episodes`
-/// nominal episodes from `eval_seed`, and as many under link loss when `hold` > 0.
+/// The evaluation record of `report` (and `held`, under link loss) at `step`.
+fn eval_record(step: u64, report: &QualitySummary, held: Option<&QualitySummary>) -> EvalRecord {
+    EvalRecord {
+        step,
+        mean_return: report.mean_return,
+        std_return: report.stderr_return * (report.episodes as f64).sqrt(),
+        success_rate: report.success_rate,
+        hold_success_rate: held.map_or(f64::NAN, |h| h.success_rate),
+        steady_state_abs_theta: report.steady_state_abs_theta.unwrap_or(f64::NAN),
+        chatter: report.chatter,
+        episodes: report.episodes,
+    }
+}
+
+/// The `policy.postcard` score weights of `cfg`.
+fn selection_weights(cfg: &TrainConfig) -> SelectionWeights {
+    SelectionWeights {
+        hold: cfg.select_hold_weight,
+        steady_state: cfg.select_steady_state_weight,
+        chatter: cfg.select_chatter_weight,
+    }
+}
+
+/// The evaluation of an exported actor on `rig` through `policy-runtime` (periodic on one
+/// thread, validation on `threads`): `episodes` nominal episodes from `eval_seed`, and as many
+/// under link loss when `hold` > 0.
 fn evaluate_bytes(
     rig: &Rig,
     bytes: &[u8],
     eval_seed: u64,
     episodes: usize,
     hold: f64,
+    threads: usize,
 ) -> EvalResult {
     let actor = eval::load_runtime_policy(bytes, Path::new("current actor"))?;
-    let nominal = quality::evaluate(rig, &actor, eval_seed, episodes, 0.0, 1)?;
+    let nominal = quality::evaluate(rig, &actor, eval_seed, episodes, 0.0, threads)?;
     let held = if hold > 0.0 {
-        let eps = quality::evaluate(rig, &actor, eval_seed, episodes, hold, 1)?;
+        let eps = quality::evaluate(rig, &actor, eval_seed, episodes, hold, threads)?;
         Some(QualitySummary::of(&eps))
     } else {
         None
@@ -984,6 +1069,8 @@ mod tests {
             eval_episodes: 2,
             final_eval_episodes: 3,
             checkpoint_every: 400,
+            select_candidates: 2,
+            select_episodes: 4,
             ..TrainConfig::default()
         }
     }
@@ -1055,6 +1142,27 @@ mod tests {
             std::fs::read_to_string(dir.join(files::SUMMARY))
                 .unwrap()
                 .contains("trained for rig `realistic`")
+        );
+        // Two of the three periodic evaluations stay candidates; the validated one is flashed.
+        let kept: Vec<_> = std::fs::read_dir(dir.join(selection::CANDIDATES_DIR))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(kept.len(), 2, "{kept:?}");
+        let csv = std::fs::read_to_string(dir.join(selection::SELECTION_CSV)).unwrap();
+        let rows: Vec<&str> = csv.lines().skip(1).collect();
+        assert_eq!(rows.len(), 2, "{csv}");
+        let chosen: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.ends_with(",true"))
+            .copied()
+            .collect();
+        assert_eq!(chosen.len(), 1, "{csv}");
+        let step: u64 = chosen[0].split(',').next().unwrap().parse().unwrap();
+        assert_eq!(out.selection, Some((step, 4)));
+        assert_eq!(
+            read(&dir.join(files::POLICY)),
+            read(&selection::candidate_path(&dir, step))
         );
         // A second `new` in the same directory is refused.
         assert!(Trainer::new(small_config(), &dir).is_err());
@@ -1133,6 +1241,19 @@ mod tests {
         assert_eq!(end.agent.twin.is_some(), config.twin_critics);
         assert_eq!(metrics_without_timing(&part), metrics_without_timing(&full));
         assert_eq!(read(&part.join(files::EVAL)), read(&full.join(files::EVAL)));
+        // The same candidates were kept and validated.
+        let sel = |d: &Path| read(&d.join(selection::SELECTION_CSV));
+        assert_eq!(sel(&part), sel(&full));
+        for step in [400, 800, 1200] {
+            let (p, f) = (
+                selection::candidate_path(&part, step),
+                selection::candidate_path(&full, step),
+            );
+            assert_eq!(p.exists(), f.exists(), "{step}");
+            if p.exists() {
+                assert_eq!(read(&p), read(&f), "{step}");
+            }
+        }
     }
 
     #[test]

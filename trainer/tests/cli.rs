@@ -760,7 +760,7 @@ fn gamma_and_run_length_follow_the_rig_unless_the_user_sets_them() {
     // The 20 Hz realistic rig: the documented defaults.
     let c = started_config(dir, "realistic", &[]);
     has(&c, "gamma = 0.99");
-    has(&c, "total_steps = 60000");
+    has(&c, "total_steps = 120000");
     // desktop: 100 Hz, 400-step episodes.
     let c = started_config(dir, "desktop", &["--rig", "desktop"]);
     has(&c, "gamma = 0.995");
