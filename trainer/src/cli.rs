@@ -38,7 +38,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Train with the default config (optionally a TOML file and flag overrides) and export
-    /// `policy.postcard` (the best periodic evaluation: the one to flash) and
+    /// `policy.postcard` (the one to flash: the best of the top periodic evaluations on fresh
+    /// validation episodes, `selection.csv`) and
     /// `policy_final.postcard` (the last weights) into the run directory.
     Train(Box<TrainArgs>),
     /// Evaluate an exported policy file through policy-runtime.

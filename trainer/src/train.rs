@@ -572,10 +572,14 @@ impl Trainer {
             let Some(periodic) = self.evals.iter().find(|e| e.step == step) else {
                 continue;
             };
-            // A candidate file lost since (deleted by hand) is skipped, not fatal.
+            // A candidate file lost or damaged since (by hand, by the disk) is skipped, not
+            // fatal: the others still compete, and `selection.csv` shows which ran.
             let Ok(b) = std::fs::read(&path) else {
                 continue;
             };
+            if eval::load_runtime_policy(&b, &path).is_err() {
+                continue;
+            }
             let (report, held) = evaluate_bytes(
                 &self.eval_rig,
                 &b,
@@ -589,6 +593,10 @@ impl Trainer {
                 validation: eval_record(step, &report, held.as_ref()),
             });
             bytes.push(b);
+        }
+        if validated.is_empty() {
+            // No periodic evaluation (`eval_every = 0`) or every candidate file gone.
+            return Ok(None);
         }
         let chosen = selection::choose(&validated, &weights);
         let csv = selection::selection_csv(&validated, chosen, &weights);
@@ -1254,6 +1262,43 @@ mod tests {
                 assert_eq!(read(&p), read(&f), "{step}");
             }
         }
+    }
+
+    #[test]
+    fn a_lost_or_damaged_candidate_is_left_out_of_the_validation() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("run");
+        let cfg = TrainConfig {
+            select_candidates: 3,
+            ..small_config()
+        };
+        let out = Trainer::new(cfg, &dir)
+            .unwrap()
+            .run(&RunOptions {
+                quiet: true,
+                stop_after: Some(800),
+            })
+            .unwrap();
+        assert!(!out.finished);
+        // Both evaluations so far are candidates: damage one, delete the other.
+        std::fs::write(selection::candidate_path(&dir, 400), b"PLCY garbage").unwrap();
+        std::fs::remove_file(selection::candidate_path(&dir, 800)).unwrap();
+        let out = Trainer::resume(&dir)
+            .unwrap()
+            .run(&RunOptions {
+                quiet: true,
+                stop_after: None,
+            })
+            .unwrap();
+        assert!(out.finished);
+        // Only the evaluation at 1,200 steps was validated, and it is flashed.
+        assert_eq!(out.selection, Some((1_200, 4)));
+        let csv = std::fs::read_to_string(dir.join(selection::SELECTION_CSV)).unwrap();
+        assert_eq!(csv.lines().count(), 2, "{csv}");
+        assert_eq!(
+            read(&dir.join(files::POLICY)),
+            read(&selection::candidate_path(&dir, 1_200))
+        );
     }
 
     #[test]
