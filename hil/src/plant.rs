@@ -47,7 +47,7 @@ pub fn build_rig(spec: &str) -> Result<(Rig, RigPlant), HilError> {
     Ok((rig, plant))
 }
 
-/// The firmware control period for a rig's `dt` [µs] (rounded; at least 1).
+/// The firmware control period for a rig's `dt` \[µs\] (rounded; at least 1).
 pub fn control_period_us(rig: &Rig) -> Result<u32, HilError> {
     let us = (rig.dt() * 1e6).round();
     if !(1.0..=f64::from(u32::MAX)).contains(&us) {

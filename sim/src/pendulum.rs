@@ -91,7 +91,7 @@ impl PendulumParams {
 
 /// The reference pendulum (Gym `Pendulum-v1`); see the [module docs](self) for the equations.
 ///
-/// Before the first [`Environment::reset`] the pendulum hangs down at rest (`θ = π`, `θ̇ = 0`).
+/// Before the first [`Environment::reset`](crate::Environment::reset) the pendulum hangs down at rest (`θ = π`, `θ̇ = 0`).
 #[derive(Debug, Clone)]
 pub struct Pendulum {
     params: PendulumParams,
@@ -148,7 +148,7 @@ impl Pendulum {
 
     /// Advances one period with torque `u` [N·m] (clipped to `±max_torque`; NaN counts as zero
     /// torque) and returns reward and end flags. This is the typed form of
-    /// [`Environment::step`].
+    /// [`Environment::step`](crate::Environment::step).
     pub fn step_torque(&mut self, u: f64) -> StepResult {
         let p = &self.params;
         let u = if u.is_nan() {
@@ -172,7 +172,7 @@ impl Pendulum {
     }
 
     /// Starts a new episode: `θ ~ U(−π, π)`, `θ̇ ~ U(−1, 1)` drawn (in that order) from a
-    /// `ChaCha8Rng` seeded with `seed`. Typed form of [`Environment::reset`].
+    /// `ChaCha8Rng` seeded with `seed`. Typed form of [`Environment::reset`](crate::Environment::reset).
     pub fn reset_seeded(&mut self, seed: u64) -> [f32; 3] {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         self.state = initial_state(&mut rng);

@@ -255,7 +255,7 @@ impl Rig {
         self.plant.dt
     }
 
-    /// Episode length [steps].
+    /// Episode length \[steps\].
     pub fn max_episode_steps(&self) -> usize {
         self.plant.max_episode_steps
     }

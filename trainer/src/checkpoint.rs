@@ -87,7 +87,7 @@ pub struct Checkpoint {
     pub evals: Vec<EvalRecord>,
     /// Best periodic evaluation score so far (`1e6 × success rate + mean return`).
     pub best_eval: Option<f64>,
-    /// Wall time spent training so far [s].
+    /// Wall time spent training so far \[s\].
     pub elapsed_secs: f64,
 }
 

@@ -84,7 +84,7 @@ pub struct SweepArgs {
     /// `report DIR`: aggregate a sweep folder.
     #[command(subcommand)]
     pub action: Option<SweepAction>,
-    /// The sweep file (TOML: base, rig, seeds, samples, [params]; see the trainer README).
+    /// The sweep file (TOML: base, rig, seeds, samples, `[params]`; see the trainer README).
     #[arg(required = true)]
     pub file: Option<PathBuf>,
     /// Sweep folder (default `runs/sweeps/<name>`); re-running the same command resumes it.

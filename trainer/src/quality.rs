@@ -167,9 +167,9 @@ impl Controller for sim::controllers::EnergySwingUp {
 /// Angle, velocity and torque of one episode over time.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EpisodeTrace {
-    /// Control period [s] between samples.
+    /// Control period \[s\] between samples.
     pub dt: f64,
-    /// True angle θ [rad] after each step (wrapped; 0 = upright).
+    /// True angle θ \[rad\] after each step (wrapped; 0 = upright).
     pub theta: Vec<f64>,
     /// True angular velocity θ̇ [rad/s] after each step.
     pub theta_dot: Vec<f64>,

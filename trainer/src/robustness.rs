@@ -11,7 +11,7 @@
 //! | `torque-limit` | factor on the torque the motor delivers | 0.55 … 1.0 |
 //! | `damping` | damping ratio `ζ = b / (2 J ω₀)`, `J = m l²/3`, `ω₀ = √(3g/(2l))` | 0 … 0.15 |
 //! | `friction` | Coulomb torque as a fraction of the gravity torque `m g l / 2` | 0 … 0.06 |
-//! | `delay` | whole-period actuator delay [periods] | 0 … 6 |
+//! | `delay` | whole-period actuator delay \[periods\] | 0 … 6 |
 //! | `lag` | actuator time constant as a multiple of `dt` | 0 … 1.5 |
 //! | `noise` | factor on both sensor noise standard deviations (needs noise in the rig) | 0 … 4 |
 

@@ -46,7 +46,7 @@ pub const RIG_SCALED_FIELDS: [&str; 2] = ["total_steps", "gamma"];
 /// The time-scale-dependent defaults of one rig.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RigTimeScale {
-    /// Run length [steps].
+    /// Run length \[steps\].
     pub total_steps: u64,
     /// Discount factor γ.
     pub gamma: f64,

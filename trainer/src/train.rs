@@ -69,7 +69,7 @@ pub struct RunOutcome {
     pub finished: bool,
     /// Environment steps done.
     pub step: u64,
-    /// Wall time of the training loop over the whole run (all invocations) [s].
+    /// Wall time of the training loop over the whole run (all invocations) \[s\].
     pub train_secs: f64,
     /// Mean environment steps per second over the run.
     pub steps_per_sec: f64,

@@ -161,7 +161,7 @@ impl Coefficients {
 
 /// The high-fidelity plant; see the [module docs](self) for the model.
 ///
-/// Before the first [`Environment::reset`] the rod hangs down at rest (`θ = π`, `θ̇ = 0`) with
+/// Before the first [`Environment::reset`](crate::Environment::reset) the rod hangs down at rest (`θ = π`, `θ̇ = 0`) with
 /// the nominal parameters and an RNG seeded with 0.
 #[derive(Debug, Clone)]
 pub struct HiFiPendulum {
@@ -275,7 +275,7 @@ impl HiFiPendulum {
     }
 
     /// Starts a new episode seeded with `seed` (see the [module docs](self)); typed form of
-    /// [`Environment::reset`].
+    /// [`Environment::reset`](crate::Environment::reset).
     pub fn reset_seeded(&mut self, seed: u64) -> [f32; 3] {
         self.rng = ChaCha8Rng::seed_from_u64(seed);
         self.state = initial_state(&mut self.rng);
@@ -298,7 +298,7 @@ impl HiFiPendulum {
 
     /// Advances one control period with torque command `u` [N·m] (clipped to `±max_torque`;
     /// NaN counts as zero), returns reward and end flags; the new observation is
-    /// [`HiFiPendulum::observation`]. Typed form of [`Environment::step`].
+    /// [`HiFiPendulum::observation`]. Typed form of [`Environment::step`](crate::Environment::step).
     pub fn step_torque(&mut self, u: f64) -> StepResult {
         let p = &self.params;
         let u = if u.is_nan() {

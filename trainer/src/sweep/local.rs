@@ -18,7 +18,7 @@ pub struct RunSummary {
     pub finished: usize,
     /// Jobs that failed: (job name, what happened and where its log is).
     pub failed: Vec<(String, String)>,
-    /// Wall time of this run [s].
+    /// Wall time of this run \[s\].
     pub seconds: f64,
 }
 

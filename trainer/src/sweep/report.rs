@@ -75,11 +75,11 @@ pub struct ConfigReport {
     pub mean_return: Option<Interval>,
     /// Success rate (0..1).
     pub success_rate: Option<Interval>,
-    /// Steady-state |θ| [rad] (seeds with at least one successful episode).
+    /// Steady-state |θ| \[rad\] (seeds with at least one successful episode).
     pub steady_state_abs_theta: Option<Interval>,
     /// Chatter [N·m per step].
     pub chatter: Option<Interval>,
-    /// Training wall time per job [s] (from the job's summary).
+    /// Training wall time per job \[s\] (from the job's summary).
     pub train_secs: Option<Interval>,
 }
 
