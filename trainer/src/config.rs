@@ -104,7 +104,7 @@ train_config! {
     /// Seed of the run: every random source (initial weights, exploration, replay sampling,
     /// episode starts) is derived from it.
     seed: u64 = 0;
-    /// Number of environment steps to train for. Default: 300 episodes or 3,000 s of plant time
+    /// Number of environment steps to train for. Default: 600 episodes or 3,000 s of plant time
     /// of the training rig, whichever is more (120,000 on the 20 Hz presets, 300,000 on
     /// `desktop`; trainer/README.md) unless the config file or a flag sets it.
     total_steps: u64 = 120_000;
@@ -256,6 +256,12 @@ train_config! {
 }
 
 impl TrainConfig {
+    /// Whether `policy.postcard` is chosen by validating candidates (`select_candidates` and
+    /// `select_episodes` both above 0; see `trainer::selection`).
+    pub fn validates_selection(&self) -> bool {
+        self.select_candidates > 0 && self.select_episodes > 0
+    }
+
     /// Loads a TOML file; keys not present take their defaults.
     pub fn from_toml_file(path: &Path) -> Result<Self, ConfigError> {
         Self::from_toml_file_with_keys(path).map(|(config, _)| config)

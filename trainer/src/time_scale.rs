@@ -18,7 +18,7 @@
 //!
 //! On the 20 Hz presets the rule gives 600 episodes (120,000 steps): over seeds 0–19 of the
 //! `realistic` rig, 300 episodes left 5 seeds short of 100 % upright, 600 left 2, and with the
-//! validated selection of `policy.postcard` (`select_episodes`) 1 (trainer/README.md). On
+//! validated selection of `policy.postcard` (`select_episodes`) none (trainer/README.md). On
 //! `desktop` the plant-time rule decides (3,000 s = 300,000 steps, more than 600 episodes).
 //!
 //! Measured on `desktop` (trainer/README.md has the table): with these defaults 10 of seeds

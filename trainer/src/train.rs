@@ -541,7 +541,7 @@ impl Trainer {
         step: u64,
         exported: &[u8],
     ) -> Result<(), TrainError> {
-        if cfg.select_candidates == 0 || cfg.select_episodes == 0 {
+        if !cfg.validates_selection() {
             return Ok(());
         }
         let keep =
@@ -559,7 +559,7 @@ impl Trainer {
     /// chosen candidate's step, or `None` when validation is off or there is no candidate.
     fn validate_candidates(&self) -> Result<Option<u64>, TrainError> {
         let cfg = &self.config;
-        if cfg.select_candidates == 0 || cfg.select_episodes == 0 {
+        if !cfg.validates_selection() {
             return Ok(None);
         }
         let weights = selection_weights(cfg);
@@ -577,12 +577,12 @@ impl Trainer {
             let Ok(b) = std::fs::read(&path) else {
                 continue;
             };
-            if eval::load_runtime_policy(&b, &path).is_err() {
+            let Ok(actor) = eval::load_runtime_policy(&b, &path) else {
                 continue;
-            }
-            let (report, held) = evaluate_bytes(
+            };
+            let (report, held) = evaluate_actor(
                 &self.eval_rig,
-                &b,
+                &actor,
                 seed,
                 cfg.select_episodes,
                 cfg.eval_hold_prob,
@@ -945,9 +945,21 @@ fn evaluate_bytes(
     threads: usize,
 ) -> EvalResult {
     let actor = eval::load_runtime_policy(bytes, Path::new("current actor"))?;
-    let nominal = quality::evaluate(rig, &actor, eval_seed, episodes, 0.0, threads)?;
+    evaluate_actor(rig, &actor, eval_seed, episodes, hold, threads)
+}
+
+/// [`evaluate_bytes`] of an actor already loaded.
+fn evaluate_actor(
+    rig: &Rig,
+    actor: &dyn quality::Controller,
+    eval_seed: u64,
+    episodes: usize,
+    hold: f64,
+    threads: usize,
+) -> EvalResult {
+    let nominal = quality::evaluate(rig, actor, eval_seed, episodes, 0.0, threads)?;
     let held = if hold > 0.0 {
-        let eps = quality::evaluate(rig, &actor, eval_seed, episodes, hold, threads)?;
+        let eps = quality::evaluate(rig, actor, eval_seed, episodes, hold, threads)?;
         Some(QualitySummary::of(&eps))
     } else {
         None
