@@ -27,6 +27,29 @@ fn presets_are_the_documented_plants() {
 }
 
 #[test]
+fn example_rigs_load_and_say_what_they_are() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../rigs/examples");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 3, "{files:?}");
+    for path in files {
+        let rig = Rig::from_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let stem = path.file_stem().unwrap().to_string_lossy();
+        assert_eq!(rig.name, stem, "{}", path.display());
+        assert!(!rig.description.is_empty(), "{}", path.display());
+        assert_eq!(rig.model, RigModel::Hifi);
+        // Each differs from every preset (the point of the examples).
+        for preset in ["realistic", "desktop"] {
+            assert_ne!(rig.plant, Rig::preset(preset).unwrap().plant);
+        }
+    }
+}
+
+#[test]
 fn a_rig_round_trips_through_toml_and_files() {
     let tmp = std::env::temp_dir().join(format!("rig-test-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).unwrap();
