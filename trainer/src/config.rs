@@ -302,14 +302,43 @@ impl TrainConfig {
 
     /// Checks every field's range.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        fn bad(field: &'static str, reason: impl Into<String>) -> Result<(), ConfigError> {
-            Err(ConfigError::Invalid {
-                field,
-                reason: reason.into(),
-            })
+        self.validate_counts()?;
+        for (field, value, range) in self.real_fields() {
+            if let Some(reason) = range.violation(value) {
+                return bad(field, reason);
+            }
         }
-        let unit = |x: f64| x.is_finite() && (0.0..=1.0).contains(&x);
-        let pos = |x: f64| x.is_finite() && x > 0.0;
+        for (field, h) in [
+            ("actor_hidden1", self.actor_hidden1),
+            ("actor_hidden2", self.actor_hidden2),
+            ("critic_hidden1", self.critic_hidden1),
+            ("critic_hidden2", self.critic_hidden2),
+        ] {
+            if h == 0 || h > 4096 {
+                return bad(field, format!("must be in 1..=4096, got {h}"));
+            }
+        }
+        if self.eval_every > 0 && self.eval_episodes == 0 {
+            return bad("eval_episodes", "must be at least 1 when eval_every > 0");
+        }
+        if self.policy_delay == 0 {
+            return bad("policy_delay", "must be at least 1");
+        }
+        if self.rig.is_empty() {
+            return bad("rig", "must name a rig preset or a rig file");
+        }
+        if self.threads == 0 || self.threads > 256 {
+            return bad(
+                "threads",
+                format!("must be in 1..=256, got {}", self.threads),
+            );
+        }
+        Ok(())
+    }
+
+    /// The counts: each at most its `MAX_*`, the ones a run cannot do without at least 1,
+    /// and a buffer that holds a batch.
+    fn validate_counts(&self) -> Result<(), ConfigError> {
         let counts: [(&'static str, u64, u64); 8] = [
             ("total_steps", self.total_steps, MAX_TOTAL_STEPS),
             (
@@ -349,11 +378,14 @@ impl TrainConfig {
                 return bad(field, format!("must be at most {max}, got {v}"));
             }
         }
-        if self.total_steps == 0 {
-            return bad("total_steps", "must be at least 1");
-        }
-        if self.batch_size == 0 {
-            return bad("batch_size", "must be at least 1");
+        for (field, v) in [
+            ("total_steps", self.total_steps),
+            ("batch_size", self.batch_size as u64),
+            ("updates_per_step", self.updates_per_step as u64),
+        ] {
+            if v == 0 {
+                return bad(field, "must be at least 1");
+            }
         }
         if self.buffer_capacity < self.batch_size {
             return bad(
@@ -361,129 +393,123 @@ impl TrainConfig {
                 format!("must be at least batch_size ({})", self.batch_size),
             );
         }
-        if self.updates_per_step == 0 {
-            return bad("updates_per_step", "must be at least 1");
-        }
-        if !unit(self.gamma) {
-            return bad("gamma", format!("must be in [0, 1], got {}", self.gamma));
-        }
-        if !(pos(self.tau) && self.tau <= 1.0) {
-            return bad("tau", format!("must be in (0, 1], got {}", self.tau));
-        }
-        for (field, lr) in [("actor_lr", self.actor_lr), ("critic_lr", self.critic_lr)] {
-            if !pos(lr) {
-                return bad(field, format!("must be a positive number, got {lr}"));
-            }
-        }
-        for (field, b) in [
-            ("adam_beta1", self.adam_beta1),
-            ("adam_beta2", self.adam_beta2),
-        ] {
-            if !(b.is_finite() && (0.0..1.0).contains(&b)) {
-                return bad(field, format!("must be in [0, 1), got {b}"));
-            }
-        }
-        if !pos(self.adam_eps) {
-            return bad(
-                "adam_eps",
-                format!("must be positive, got {}", self.adam_eps),
-            );
-        }
-        for (field, h) in [
-            ("actor_hidden1", self.actor_hidden1),
-            ("actor_hidden2", self.actor_hidden2),
-            ("critic_hidden1", self.critic_hidden1),
-            ("critic_hidden2", self.critic_hidden2),
-        ] {
-            if h == 0 || h > 4096 {
-                return bad(field, format!("must be in 1..=4096, got {h}"));
-            }
-        }
-        if !(self.noise_sigma.is_finite() && self.noise_sigma >= 0.0) {
-            return bad(
-                "noise_sigma",
-                format!("must be ≥ 0, got {}", self.noise_sigma),
-            );
-        }
-        if !(self.ou_theta.is_finite() && self.ou_theta >= 0.0) {
-            return bad("ou_theta", format!("must be ≥ 0, got {}", self.ou_theta));
-        }
-        if !pos(self.ou_dt) {
-            return bad("ou_dt", format!("must be positive, got {}", self.ou_dt));
-        }
-        if self.eval_every > 0 && self.eval_episodes == 0 {
-            return bad("eval_episodes", "must be at least 1 when eval_every > 0");
-        }
-        for (field, v) in [
-            ("action_change_penalty", self.action_change_penalty),
-            ("angle_well_weight", self.angle_well_weight),
-            ("odd_policy_weight", self.odd_policy_weight),
-            ("smoothness_weight", self.smoothness_weight),
-            ("target_noise", self.target_noise),
-            ("select_hold_weight", self.select_hold_weight),
+        Ok(())
+    }
+
+    /// Every real-valued field with its allowed range, in the order they are checked.
+    fn real_fields(&self) -> [(&'static str, f64, RealRange); 26] {
+        use RealRange::*;
+        [
+            ("gamma", self.gamma, Unit),
+            ("tau", self.tau, UpToOne),
+            ("actor_lr", self.actor_lr, PositiveNumber),
+            ("critic_lr", self.critic_lr, PositiveNumber),
+            ("adam_beta1", self.adam_beta1, BelowOne),
+            ("adam_beta2", self.adam_beta2, BelowOne),
+            ("adam_eps", self.adam_eps, Positive),
+            ("noise_sigma", self.noise_sigma, AtLeastZero),
+            ("ou_theta", self.ou_theta, AtLeastZero),
+            ("ou_dt", self.ou_dt, Positive),
+            ("action_change_penalty", self.action_change_penalty, Weight),
+            ("angle_well_weight", self.angle_well_weight, Weight),
+            ("odd_policy_weight", self.odd_policy_weight, Weight),
+            ("smoothness_weight", self.smoothness_weight, Weight),
+            ("target_noise", self.target_noise, Weight),
+            ("select_hold_weight", self.select_hold_weight, Weight),
             (
                 "select_steady_state_weight",
                 self.select_steady_state_weight,
+                Weight,
             ),
-            ("select_chatter_weight", self.select_chatter_weight),
-            ("target_noise_clip", self.target_noise_clip),
-            ("spatial_smoothness_weight", self.spatial_smoothness_weight),
-            ("spatial_smoothness_sigma", self.spatial_smoothness_sigma),
-        ] {
-            if !(v.is_finite() && v >= 0.0) {
-                return bad(field, format!("must be a finite number ≥ 0, got {v}"));
-            }
-        }
-        if !(self.angle_well_width.is_finite() && self.angle_well_width > 0.0) {
-            return bad(
-                "angle_well_width",
-                format!("must be positive, got {}", self.angle_well_width),
-            );
-        }
-        if !(self.upright_start_prob.is_finite() && (0.0..=1.0).contains(&self.upright_start_prob))
-        {
-            return bad(
-                "upright_start_prob",
-                format!("must be in [0, 1], got {}", self.upright_start_prob),
-            );
-        }
-        if !(self.upright_start_angle.is_finite() && self.upright_start_angle > 0.0) {
-            return bad(
-                "upright_start_angle",
-                format!("must be positive, got {}", self.upright_start_angle),
-            );
-        }
-        if !(self.eval_hold_prob.is_finite() && (0.0..1.0).contains(&self.eval_hold_prob)) {
-            return bad(
-                "eval_hold_prob",
-                format!("must be in [0, 1), got {}", self.eval_hold_prob),
-            );
-        }
-        if !(self.train_hold_prob.is_finite() && (0.0..1.0).contains(&self.train_hold_prob)) {
-            return bad(
-                "train_hold_prob",
-                format!("must be in [0, 1), got {}", self.train_hold_prob),
-            );
-        }
-        if self.policy_delay == 0 {
-            return bad("policy_delay", "must be at least 1");
-        }
-        if self.rig.is_empty() {
-            return bad("rig", "must name a rig preset or a rig file");
-        }
-        if self.threads == 0 || self.threads > 256 {
-            return bad(
-                "threads",
-                format!("must be in 1..=256, got {}", self.threads),
-            );
-        }
-        Ok(())
+            ("select_chatter_weight", self.select_chatter_weight, Weight),
+            ("target_noise_clip", self.target_noise_clip, Weight),
+            (
+                "spatial_smoothness_weight",
+                self.spatial_smoothness_weight,
+                Weight,
+            ),
+            (
+                "spatial_smoothness_sigma",
+                self.spatial_smoothness_sigma,
+                Weight,
+            ),
+            ("angle_well_width", self.angle_well_width, Positive),
+            ("upright_start_prob", self.upright_start_prob, Unit),
+            ("upright_start_angle", self.upright_start_angle, Positive),
+            ("eval_hold_prob", self.eval_hold_prob, BelowOne),
+            ("train_hold_prob", self.train_hold_prob, BelowOne),
+        ]
+    }
+}
+
+/// An invalid `field`, with the reason.
+fn bad(field: &'static str, reason: impl Into<String>) -> Result<(), ConfigError> {
+    Err(ConfigError::Invalid {
+        field,
+        reason: reason.into(),
+    })
+}
+
+/// The allowed range of a real-valued field (every range excludes NaN and ±∞).
+#[derive(Debug, Clone, Copy)]
+enum RealRange {
+    /// `[0, 1]`.
+    Unit,
+    /// `[0, 1)`.
+    BelowOne,
+    /// `(0, 1]`.
+    UpToOne,
+    /// `> 0`.
+    Positive,
+    /// `> 0` (a learning rate).
+    PositiveNumber,
+    /// `≥ 0`.
+    AtLeastZero,
+    /// `≥ 0` (a weight, a clip or a width of a term).
+    Weight,
+}
+
+impl RealRange {
+    /// Why `v` is outside the range, or `None` when it is inside.
+    fn violation(self, v: f64) -> Option<String> {
+        let (ok, rule) = match self {
+            Self::Unit => ((0.0..=1.0).contains(&v), "must be in [0, 1]"),
+            Self::BelowOne => ((0.0..1.0).contains(&v), "must be in [0, 1)"),
+            Self::UpToOne => (v > 0.0 && v <= 1.0, "must be in (0, 1]"),
+            Self::Positive => (v > 0.0, "must be positive"),
+            Self::PositiveNumber => (v > 0.0, "must be a positive number"),
+            Self::AtLeastZero => (v >= 0.0, "must be ≥ 0"),
+            Self::Weight => (v >= 0.0, "must be a finite number ≥ 0"),
+        };
+        (!(ok && v.is_finite())).then(|| format!("{rule}, got {v}"))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_real_field_refuses_nan_and_infinity_by_name() {
+        let fields: Vec<&str> = TrainConfig::default()
+            .real_fields()
+            .iter()
+            .map(|f| f.0)
+            .collect();
+        assert_eq!(fields.len(), 26);
+        for field in fields {
+            for value in ["nan", "inf", "-inf"] {
+                let config = TrainConfig::from_toml_str(&format!("{field} = {value}")).unwrap();
+                match config.validate() {
+                    Err(ConfigError::Invalid { field: f, reason }) => {
+                        assert_eq!(f, field);
+                        assert!(reason.starts_with("must be") && reason.contains(", got "));
+                    }
+                    other => panic!("{field} = {value}: {other:?}"),
+                }
+            }
+        }
+    }
 
     #[test]
     fn toml_round_trip_and_partial_files() {
