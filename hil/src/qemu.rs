@@ -114,7 +114,7 @@ pub fn run_with_log(
     let mut child = spawn(cmd)?;
     let mut pipe = child.stdout.take().expect("piped");
     let child = Arc::new(Mutex::new(child));
-    let stop_tx = kill_after(&child, limit);
+    let (stop_tx, _) = kill_after(&child, limit);
     let mut stream = log.stream();
     let mut chunk = [0u8; 1024];
     while let Ok(n @ 1..) = pipe.read(&mut chunk) {
@@ -148,7 +148,7 @@ pub fn run_with_trace(elf: &Path, limit: Duration) -> Result<String, HilError> {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let child = Arc::new(Mutex::new(spawn(cmd)?));
-    let stop_tx = kill_after(&child, limit);
+    let (stop_tx, _) = kill_after(&child, limit);
     let status = loop {
         if let Some(st) = child
             .lock()
@@ -191,16 +191,20 @@ fn spawn(mut cmd: Command) -> Result<Child, HilError> {
         .map_err(|e| HilError::Qemu(format!("cannot start {QEMU}: {e}")))
 }
 
-/// Kills `child` after `limit` unless the returned sender is used (or dropped) first.
-fn kill_after(child: &Arc<Mutex<Child>>, limit: Duration) -> mpsc::Sender<()> {
+/// Kills `child` after `limit` unless the returned sender is used (or dropped) first; the
+/// flag says whether the limit killed it.
+fn kill_after(child: &Arc<Mutex<Child>>, limit: Duration) -> (mpsc::Sender<()>, Arc<AtomicBool>) {
     let (stop_tx, stop_rx) = mpsc::channel::<()>();
+    let timed_out = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&timed_out);
     let guard = Arc::clone(child);
     thread::spawn(move || {
         if let Err(RecvTimeoutError::Timeout) = stop_rx.recv_timeout(limit) {
+            flag.store(true, Ordering::SeqCst);
             kill(&guard);
         }
     });
-    stop_tx
+    (stop_tx, timed_out)
 }
 
 fn sweep_stale_dirs() {
@@ -337,21 +341,7 @@ impl Qemu {
     /// Starts QEMU on `elf` with its serial link wired as `wiring` (see [`Qemu::start`] and
     /// [`Qemu::start_pty`]).
     pub fn start_with(elf: &Path, limit: Duration, wiring: Wiring) -> Result<Self, HilError> {
-        let dir = match wiring {
-            Wiring::UnixSocket => Some(SocketDir::new()?),
-            Wiring::Pty => None,
-        };
-        let sock = dir.as_ref().map(|d| d.path().join("link.sock"));
-        let listener = match &sock {
-            Some(sock) => {
-                let l = UnixListener::bind(sock)
-                    .map_err(|e| HilError::io("binding the link socket", e))?;
-                l.set_nonblocking(true)
-                    .map_err(|e| HilError::io("configuring the link socket", e))?;
-                Some(l)
-            }
-            None => None,
-        };
+        let link = LinkSocket::bind(wiring)?;
         let board = crate::board::board_of_elf(elf)?;
         if !board.has_link {
             return Err(HilError::Qemu(format!(
@@ -363,95 +353,23 @@ impl Qemu {
                 board.core
             )));
         }
-        let mut cmd = Command::new(QEMU);
-        cmd.args(["-M", board.qemu_machine, "-nographic", "-monitor", "none"])
-            .args(["-icount", "shift=0"]);
-        match &sock {
-            Some(sock) => cmd
-                .args(["-semihosting-config", "enable=on,target=native"])
-                .arg("-chardev")
-                .arg(format!("socket,id=s0,path={}", sock.display()))
-                .args(["-serial", "chardev:s0"]),
-            // No semihosting, as on a board without a debugger (see `Wiring::Pty`).
-            None => cmd.args(["-serial", "pty"]),
-        };
-        cmd.arg("-kernel")
-            .arg(elf)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
-        die_with_parent(&mut cmd);
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| HilError::Qemu(format!("cannot start {QEMU}: {e}")))?;
+        let mut child = spawn(qemu_command(
+            board.qemu_machine,
+            link.as_ref().map(|l| &l.path),
+            elf,
+        ))?;
         let pid = child.id();
         let output = [
             collect(child.stdout.take().expect("piped")),
             collect(child.stderr.take().expect("piped")),
         ];
         let child = Arc::new(Mutex::new(child));
-
-        // The time limit, enforced by a guard thread that kills the PID.
-        let (stop_tx, stop_rx) = mpsc::channel::<()>();
-        let timed_out = Arc::new(AtomicBool::new(false));
-        {
-            let child = Arc::clone(&child);
-            let timed_out = Arc::clone(&timed_out);
-            thread::spawn(move || {
-                if let Err(RecvTimeoutError::Timeout) = stop_rx.recv_timeout(limit) {
-                    timed_out.store(true, Ordering::SeqCst);
-                    kill(&child);
-                }
-            });
-        }
-
+        let (stop_tx, timed_out) = kill_after(&child, limit);
         let mut qemu_guard = KillOnError(Some(Arc::clone(&child)));
-        let said = || format!("{}{}", text(&output[0]), text(&output[1]));
         let deadline = Instant::now() + Duration::from_secs(20).min(limit);
-        let end = loop {
-            match &listener {
-                Some(l) => match l.accept() {
-                    Ok((s, _)) => {
-                        s.set_nonblocking(false)
-                            .map_err(|e| HilError::io("configuring the link stream", e))?;
-                        break HostEnd::Socket(s);
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                    Err(e) => return Err(HilError::io("accepting QEMU's connection", e)),
-                },
-                None => {
-                    if let Some(p) = parse_pty_line(&said()) {
-                        break HostEnd::Pty(p);
-                    }
-                }
-            }
-            let exited = child.lock().unwrap_or_else(|e| e.into_inner()).try_wait();
-            if let Ok(Some(status)) = exited {
-                thread::sleep(Duration::from_millis(20)); // let the pipes drain
-                return Err(HilError::Qemu(format!(
-                    "exited with {status} before {}: {}",
-                    match wiring {
-                        Wiring::UnixSocket => "connecting",
-                        Wiring::Pty => "reporting its pseudo-terminal",
-                    },
-                    text(&output[1])
-                )));
-            }
-            if Instant::now() > deadline {
-                return Err(HilError::Qemu(match wiring {
-                    Wiring::UnixSocket => "did not connect to the link socket in time".into(),
-                    Wiring::Pty => format!(
-                        "did not report its pseudo-terminal (\"char device redirected to ...\") in time; it said: {}",
-                        text(&output[1])
-                    ),
-                }));
-            }
-            thread::sleep(Duration::from_millis(5));
-        };
+        let end = wait_for_link(&child, link.as_ref(), &output, wiring, deadline)?;
         // Connected: the socket's name (and its folder) is no longer needed.
-        drop(listener);
-        drop(dir);
+        drop(link);
         qemu_guard.0 = None;
         Ok(Self {
             child,
@@ -563,6 +481,111 @@ impl Drop for KillOnError {
         if let Some(c) = self.0.take() {
             kill(&c);
         }
+    }
+}
+
+/// The Unix socket QEMU's serial port connects to ([`Wiring::UnixSocket`]), in a private
+/// folder removed with it.
+struct LinkSocket {
+    path: PathBuf,
+    listener: UnixListener,
+    _dir: SocketDir,
+}
+
+impl LinkSocket {
+    /// A listening socket for [`Wiring::UnixSocket`]; `None` for [`Wiring::Pty`].
+    fn bind(wiring: Wiring) -> Result<Option<Self>, HilError> {
+        if matches!(wiring, Wiring::Pty) {
+            return Ok(None);
+        }
+        let dir = SocketDir::new()?;
+        let path = dir.path().join("link.sock");
+        let listener =
+            UnixListener::bind(&path).map_err(|e| HilError::io("binding the link socket", e))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| HilError::io("configuring the link socket", e))?;
+        Ok(Some(Self {
+            path,
+            listener,
+            _dir: dir,
+        }))
+    }
+}
+
+/// QEMU's command line for `elf` on `machine`: deterministic instruction counting, the serial
+/// port on the socket `sock` (with semihosting for the board's log) or, without one, on a
+/// pseudo-terminal (no semihosting, as on a board without a debugger; see [`Wiring::Pty`]).
+fn qemu_command(machine: &str, sock: Option<&PathBuf>, elf: &Path) -> Command {
+    let mut cmd = Command::new(QEMU);
+    cmd.args(["-M", machine, "-nographic", "-monitor", "none"])
+        .args(["-icount", "shift=0"]);
+    match sock {
+        Some(sock) => cmd
+            .args(["-semihosting-config", "enable=on,target=native"])
+            .arg("-chardev")
+            .arg(format!("socket,id=s0,path={}", sock.display()))
+            .args(["-serial", "chardev:s0"]),
+        None => cmd.args(["-serial", "pty"]),
+    };
+    cmd.arg("-kernel")
+        .arg(elf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    cmd
+}
+
+/// Waits until QEMU connects to `link` (or, without one, reports its pseudo-terminal), QEMU
+/// exits, or `deadline` passes.
+fn wait_for_link(
+    child: &Arc<Mutex<Child>>,
+    link: Option<&LinkSocket>,
+    output: &[Arc<Mutex<Vec<u8>>>; 2],
+    wiring: Wiring,
+    deadline: Instant,
+) -> Result<HostEnd, HilError> {
+    loop {
+        match link {
+            Some(l) => match l.listener.accept() {
+                Ok((s, _)) => {
+                    s.set_nonblocking(false)
+                        .map_err(|e| HilError::io("configuring the link stream", e))?;
+                    return Ok(HostEnd::Socket(s));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(HilError::io("accepting QEMU's connection", e)),
+            },
+            None => {
+                let said = format!("{}{}", text(&output[0]), text(&output[1]));
+                if let Some(p) = parse_pty_line(&said) {
+                    return Ok(HostEnd::Pty(p));
+                }
+            }
+        }
+        let exited = child.lock().unwrap_or_else(|e| e.into_inner()).try_wait();
+        if let Ok(Some(status)) = exited {
+            thread::sleep(Duration::from_millis(20)); // let the pipes drain
+            return Err(HilError::Qemu(format!(
+                "exited with {status} before {}: {}",
+                match wiring {
+                    Wiring::UnixSocket => "connecting",
+                    Wiring::Pty => "reporting its pseudo-terminal",
+                },
+                text(&output[1])
+            )));
+        }
+        if Instant::now() > deadline {
+            return Err(HilError::Qemu(match wiring {
+                Wiring::UnixSocket => "did not connect to the link socket in time".into(),
+                Wiring::Pty => format!(
+                    "did not report its pseudo-terminal (\"char device redirected to ...\") in time; it said: {}",
+                    text(&output[1])
+                ),
+            }));
+        }
+        thread::sleep(Duration::from_millis(5));
     }
 }
 
