@@ -505,21 +505,7 @@ fn default_eval_csv(policy: &Path, rig: &str) -> PathBuf {
 }
 
 fn eval_cmd(args: EvalArgs) -> anyhow::Result<()> {
-    let max = crate::config::MAX_EVAL_EPISODES;
-    for (flag, n) in [
-        ("--episodes", args.episodes),
-        ("--map-episodes", args.map_episodes),
-    ] {
-        if n == 0 || n > max {
-            bail!("{flag} must be in 1..={max}, got {n}");
-        }
-    }
-    if args.threads.is_some_and(|t| t == 0 || t > 256) {
-        bail!("--threads must be in 1..=256");
-    }
-    if !(args.hold_prob.is_finite() && (0.0..=1.0).contains(&args.hold_prob)) {
-        bail!("--hold-prob must be in [0, 1], got {}", args.hold_prob);
-    }
+    check_eval_args(&args)?;
     let threads = args.threads.unwrap_or_else(quality::default_threads).max(1);
     let rig = sim::Rig::resolve(&args.rig)?;
     let actor = eval::load_policy_file(&args.policy_file)?;
@@ -530,18 +516,7 @@ fn eval_cmd(args: EvalArgs) -> anyhow::Result<()> {
     let base = quality::evaluate(&rig, &baseline, seed, args.episodes, hold, threads)?;
     let mut cmp = Comparison::of(&rig.name, seed, hold, &pol, &base);
     let optimum = if args.optimum {
-        if hold > 0.0 {
-            bail!("--optimum needs a deterministic episode: drop --hold-prob");
-        }
-        let started = std::time::Instant::now();
-        let opt = crate::optimum::evaluate_optimum(&rig, seed, args.episodes, threads)?;
-        if !args.json {
-            out!(
-                "optimum: {} episodes optimised in {:.1} s on {threads} threads",
-                args.episodes,
-                started.elapsed().as_secs_f64()
-            );
-        }
+        let opt = eval_optimum(&args, &rig, threads)?;
         cmp = cmp.with_optimum(&opt, &pol, &base);
         opt
     } else {
@@ -578,16 +553,7 @@ fn eval_cmd(args: EvalArgs) -> anyhow::Result<()> {
         out!("per-episode figures: {}", csv.display());
     }
     if let Some(png) = &args.plot {
-        let mut plant = rig.build()?;
-        let s0 = quality::episode_seed(seed, 0);
-        let (mut tp, mut tb) = (EpisodeTrace::default(), EpisodeTrace::default());
-        quality::run_episode(&mut plant, &actor, s0, hold, &mut tp);
-        quality::run_episode(&mut plant, &baseline, s0, hold, &mut tb);
-        let title = format!("rig `{}`, episode 0 (seed {s0})", rig.name);
-        crate::plot::episode(png, &[("policy", &tp), ("swing-up + LQR", &tb)], &title)?;
-        if !args.json {
-            out!("episode plot: {}", png.display());
-        }
+        eval_plot(&args, png, &rig, &actor, &baseline)?;
     }
     if let Some(png) = &args.map {
         let axes = crate::robustness::parse_axes(&args.map_axes)?;
@@ -604,6 +570,68 @@ fn eval_cmd(args: EvalArgs) -> anyhow::Result<()> {
         if !args.json {
             out!("robustness map: {}", png.display());
         }
+    }
+    Ok(())
+}
+
+/// `eval`'s flags that clap cannot check: episode counts, threads, the hold probability.
+fn check_eval_args(args: &EvalArgs) -> anyhow::Result<()> {
+    let max = crate::config::MAX_EVAL_EPISODES;
+    for (flag, n) in [
+        ("--episodes", args.episodes),
+        ("--map-episodes", args.map_episodes),
+    ] {
+        if n == 0 || n > max {
+            bail!("{flag} must be in 1..={max}, got {n}");
+        }
+    }
+    if args.threads.is_some_and(|t| t == 0 || t > 256) {
+        bail!("--threads must be in 1..=256");
+    }
+    if !(args.hold_prob.is_finite() && (0.0..=1.0).contains(&args.hold_prob)) {
+        bail!("--hold-prob must be in [0, 1], got {}", args.hold_prob);
+    }
+    if args.optimum && args.hold_prob > 0.0 {
+        bail!("--optimum needs a deterministic episode: drop --hold-prob");
+    }
+    Ok(())
+}
+
+/// `eval --optimum`: the optimal-control reference on the same episodes.
+fn eval_optimum(
+    args: &EvalArgs,
+    rig: &sim::Rig,
+    threads: usize,
+) -> anyhow::Result<Vec<quality::EpisodeQuality>> {
+    let started = std::time::Instant::now();
+    let opt = crate::optimum::evaluate_optimum(rig, args.seed, args.episodes, threads)?;
+    if !args.json {
+        out!(
+            "optimum: {} episodes optimised in {:.1} s on {threads} threads",
+            args.episodes,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(opt)
+}
+
+/// `eval --plot`: the first episode of the policy and of the baseline.
+fn eval_plot(
+    args: &EvalArgs,
+    png: &std::path::Path,
+    rig: &sim::Rig,
+    actor: &policy_runtime::DynPolicy,
+    baseline: &sim::controllers::EnergySwingUp,
+) -> anyhow::Result<()> {
+    let mut plant = rig.build()?;
+    let s0 = quality::episode_seed(args.seed, 0);
+    let (mut tp, mut tb) = (EpisodeTrace::default(), EpisodeTrace::default());
+    quality::run_episode(&mut plant, actor, s0, args.hold_prob, &mut tp);
+    quality::run_episode(&mut plant, baseline, s0, args.hold_prob, &mut tb);
+    let title = format!("rig `{}`, episode 0 (seed {s0})", rig.name);
+    crate::plot::episode(png, &[("policy", &tp), ("swing-up + LQR", &tb)], &title)?;
+    if !args.json {
+        out!("episode plot: {}", png.display());
     }
     Ok(())
 }
