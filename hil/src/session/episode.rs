@@ -66,22 +66,7 @@ impl Session {
                     std::thread::sleep(wait);
                 }
             }
-            let max_attempts = if self.config.hold_on_loss {
-                1
-            } else {
-                u32::MAX
-            };
-            let reply = match self.exchange(&obs, max_attempts)? {
-                Some(r) => Some(r),
-                None if self.config.hold_on_loss => None,
-                None => {
-                    return Err(HilError::Timeout(format!(
-                        "no action for step {step} within {:?}; {}",
-                        self.config.step_timeout,
-                        self.board.diagnostics()
-                    )));
-                }
-            };
+            let reply = self.step_reply(&obs, step)?;
             if let Some(reply) = &reply {
                 last_sent = Some(Instant::now() - reply.latency);
                 check_reply(&mut ep, reply, &obs, reference.as_deref_mut());
@@ -112,6 +97,33 @@ impl Session {
             }
         }
         ep.final_theta = sim::wrap_angle(plant.state()[0]);
+        self.collect_watchdog(&mut ep, first_seq);
+        Ok(ep)
+    }
+
+    /// The board's answer to `obs` at `step`: with `hold_on_loss` one attempt, and `None`
+    /// when it is lost (the actuator holds the last command); without it, retransmissions
+    /// until the step's time-out, which is an error.
+    fn step_reply(&mut self, obs: &[f32], step: usize) -> Result<Option<Reply>, HilError> {
+        let max_attempts = if self.config.hold_on_loss {
+            1
+        } else {
+            u32::MAX
+        };
+        match self.exchange(obs, max_attempts)? {
+            Some(r) => Ok(Some(r)),
+            None if self.config.hold_on_loss => Ok(None),
+            None => Err(HilError::Timeout(format!(
+                "no action for step {step} within {:?}; {}",
+                self.config.step_timeout,
+                self.board.diagnostics()
+            ))),
+        }
+    }
+
+    /// The episode's watchdog events: those the board reported about its own observations
+    /// (sequence numbers from `first_seq` on), and the cut's, once.
+    fn collect_watchdog(&mut self, ep: &mut Episode, first_seq: u32) {
         ep.watchdog = self
             .pending_watchdog
             .drain(..)
@@ -123,7 +135,6 @@ impl Session {
         {
             ep.watchdog.push(e.clone());
         }
-        Ok(ep)
     }
 
     /// After a cut: waits for the board's watchdog report about the last answered observation.
