@@ -171,13 +171,14 @@ fn biases(b: &[f64], s_w: &[f64], s_in: f64, row_sums: &[i64], zero_point: i64) 
         .collect()
 }
 
-/// Quantises the f32 weight file `f32_file` to an int8 weight file, calibrated on rollouts of
-/// the f32 policy; returns the file's bytes and the calibration.
-pub fn quantize(
+/// The largest `|x'|`, `|h1|` and `|h2|` over the observations of rollouts of the `f32`
+/// policy on the calibration rig, and how many observations that was.
+fn calibrate(
     f32_file: &[u8],
+    net: &Net,
+    obs_dim: usize,
     options: &QuantizeOptions,
-) -> Result<(Vec<u8>, Calibration), TrainError> {
-    let view = format::decode(f32_file).map_err(|e| TrainError::Export(e.to_string()))?;
+) -> Result<([f64; 3], usize), TrainError> {
     let policy = DynPolicy::from_bytes(f32_file).map_err(|e| TrainError::Export(e.to_string()))?;
     let recorder = Recorder {
         inner: &policy,
@@ -192,15 +193,24 @@ pub fn quantize(
         1,
     )?;
     let seen = recorder.seen.into_inner().unwrap_or_default();
-    let net = Net::of(&view);
-    let obs_dim = view.obs_dim();
     let mut max = [0.0f64; 3];
     for obs in seen.chunks_exact(obs_dim) {
         for (m, a) in max.iter_mut().zip(net.activations(obs)) {
             *m = a.iter().fold(*m, |m, v| m.max(v.abs()));
         }
     }
-    let samples = seen.len() / obs_dim.max(1);
+    Ok((max, seen.len() / obs_dim.max(1)))
+}
+
+/// Quantises the f32 weight file `f32_file` to an int8 weight file, calibrated on rollouts of
+/// the f32 policy; returns the file's bytes and the calibration.
+pub fn quantize(
+    f32_file: &[u8],
+    options: &QuantizeOptions,
+) -> Result<(Vec<u8>, Calibration), TrainError> {
+    let view = format::decode(f32_file).map_err(|e| TrainError::Export(e.to_string()))?;
+    let net = Net::of(&view);
+    let (max, samples) = calibrate(f32_file, &net, view.obs_dim(), options)?;
     let s0 = if max[0] > 0.0 { max[0] / 127.0 } else { 1.0 };
     let s_h = [1, 2].map(|k| if max[k] > 0.0 { max[k] / 255.0 } else { 1.0 });
 
