@@ -211,7 +211,10 @@ train_config! {
     /// Weight `w` of an oddness term `w·mean((μ(s) + μ(mirror s))² / half-range²)` added to the
     /// actor loss: the pendulum is left-right symmetric, so the optimal policy is odd and
     /// commands zero torque upright at rest; without it the actor keeps a torque offset (and so
-    /// a steady-state angle error) where the return is flat.
+    /// a steady-state angle error) where the return is flat. The term is normalised by the
+    /// action half-range, so on a motor much stronger than gravity it is weaker relative to
+    /// the torque that matters: on `rigs/examples/strong-motor.toml` (6 N·m against Gym's
+    /// 2 N·m) weight 9 held 0.0034–0.0195 rad instead of 0.0082–0.0374 (BENCHMARKS.md).
     odd_policy_weight: f64 = 1.0;
     /// Weight `w` of a temporal smoothness term `w·mean(|μ(s) − μ(s')| / half-range)` over the
     /// batch's consecutive states (CAPS, Mysore et al. 2021) added to the actor loss: it
