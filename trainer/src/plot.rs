@@ -154,6 +154,18 @@ fn returns_panel<DB: DrawingBackend>(
         .map_err(|e| err(&e))?
         .label("evaluation mean return ± 1 s.d. (noise-free, evaluation rig)")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED));
+    reference_marks(&mut chart, marks, max_step, (lo, hi)).map_err(|e| err(&e))?;
+    legend(&mut chart, SeriesLabelPosition::LowerRight).map_err(|e| err(&e))
+}
+
+/// The learning curve's reference lines: the −200 mark, the rig's swing-up + LQR return, where
+/// learning starts and which step was flashed.
+fn reference_marks<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart2<'a, DB>,
+    marks: &CurveMarks,
+    max_step: f64,
+    (lo, hi): (f64, f64),
+) -> Result<(), String> {
     let hline = |y: f64| [(0.0, y), (max_step, y)];
     chart
         .draw_series(DashedLineSeries::new(
@@ -162,36 +174,36 @@ fn returns_panel<DB: DrawingBackend>(
             4,
             BLACK.mix(0.6).stroke_width(1),
         ))
-        .map_err(|e| err(&e))?
+        .map_err(|e| e.to_string())?
         .label("−200 (a common 'solved' mark)")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.6)));
     if let Some(b) = marks.baseline_return {
         let green = RGBColor(0, 140, 0);
         chart
             .draw_series(LineSeries::new(hline(b), green.stroke_width(2)))
-            .map_err(|e| err(&e))?
+            .map_err(|e| e.to_string())?
             .label(format!("rig swing-up + LQR ({b:.0})"))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], green));
     }
+    let grey = RGBColor(128, 128, 128);
     vline(
-        &mut chart,
+        chart,
         marks.learning_starts as f64,
         (lo, hi),
-        RGBColor(128, 128, 128),
+        grey,
         "learning starts",
-    )
-    .map_err(|e| err(&e))?;
+    )?;
     if let Some(s) = marks.best_step {
+        let purple = RGBColor(200, 0, 200);
         vline(
-            &mut chart,
+            chart,
             s as f64,
             (lo, hi),
-            RGBColor(200, 0, 200),
+            purple,
             "policy.postcard (selected)",
-        )
-        .map_err(|e| err(&e))?;
+        )?;
     }
-    legend(&mut chart, SeriesLabelPosition::LowerRight).map_err(|e| err(&e))
+    Ok(())
 }
 
 fn losses_panel<DB: DrawingBackend>(
