@@ -367,7 +367,7 @@ impl Qemu {
         let (stop_tx, timed_out) = kill_after(&child, limit);
         let mut qemu_guard = KillOnError(Some(Arc::clone(&child)));
         let deadline = Instant::now() + Duration::from_secs(20).min(limit);
-        let end = wait_for_link(&child, link.as_ref(), &output, wiring, deadline)?;
+        let end = wait_for_link(&child, link.as_ref(), &output, deadline)?;
         // Connected: the socket's name (and its folder) is no longer needed.
         drop(link);
         qemu_guard.0 = None;
@@ -543,7 +543,6 @@ fn wait_for_link(
     child: &Arc<Mutex<Child>>,
     link: Option<&LinkSocket>,
     output: &[Arc<Mutex<Vec<u8>>>; 2],
-    wiring: Wiring,
     deadline: Instant,
 ) -> Result<HostEnd, HilError> {
     loop {
@@ -569,17 +568,18 @@ fn wait_for_link(
             thread::sleep(Duration::from_millis(20)); // let the pipes drain
             return Err(HilError::Qemu(format!(
                 "exited with {status} before {}: {}",
-                match wiring {
-                    Wiring::UnixSocket => "connecting",
-                    Wiring::Pty => "reporting its pseudo-terminal",
+                if link.is_some() {
+                    "connecting"
+                } else {
+                    "reporting its pseudo-terminal"
                 },
                 text(&output[1])
             )));
         }
         if Instant::now() > deadline {
-            return Err(HilError::Qemu(match wiring {
-                Wiring::UnixSocket => "did not connect to the link socket in time".into(),
-                Wiring::Pty => format!(
+            return Err(HilError::Qemu(match link {
+                Some(_) => "did not connect to the link socket in time".into(),
+                None => format!(
                     "did not report its pseudo-terminal (\"char device redirected to ...\") in time; it said: {}",
                     text(&output[1])
                 ),
