@@ -188,6 +188,11 @@ pub struct EvalArgs {
     /// previous one is held (zero-order hold).
     #[arg(long, default_value_t = 0.0, value_name = "P")]
     pub hold_prob: f64,
+    /// Fast starts: every episode starts from θ ~ U(±π), θ̇ ~ U(±RAD_S) instead of the rig's
+    /// reset state (which draws θ̇ ~ U(±1)), on the rig's randomised plants: does the controller
+    /// brake a rod that is already spinning? At most the rig's velocity range.
+    #[arg(long, value_name = "RAD_S", allow_negative_numbers = true)]
+    pub fast_start_speed: Option<f64>,
     /// Print one JSON object with all figures instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -512,9 +517,11 @@ fn eval_cmd(args: EvalArgs) -> anyhow::Result<()> {
     eval::check_fits(&actor, &rig)?;
     let baseline = rig.baseline()?;
     let (seed, hold) = (args.seed, args.hold_prob);
-    let pol = quality::evaluate(&rig, &actor, seed, args.episodes, hold, threads)?;
-    let base = quality::evaluate(&rig, &baseline, seed, args.episodes, hold, threads)?;
+    let conditions = eval_conditions(&args, &rig)?;
+    let pol = quality::evaluate_in(&rig, &actor, seed, args.episodes, conditions, threads)?;
+    let base = quality::evaluate_in(&rig, &baseline, seed, args.episodes, conditions, threads)?;
     let mut cmp = Comparison::of(&rig.name, seed, hold, &pol, &base);
+    cmp.fast_start_speed = conditions.fast_start_speed;
     let optimum = if args.optimum {
         let opt = eval_optimum(&args, &rig, threads)?;
         cmp = cmp.with_optimum(&opt, &pol, &base);
@@ -540,8 +547,11 @@ fn eval_cmd(args: EvalArgs) -> anyhow::Result<()> {
         out!("{}", serde_json::to_string_pretty(&cmp)?);
     } else {
         let (shape, precision) = (actor.shape(), actor.precision());
+        let starts = conditions.fast_start_speed.map_or(String::new(), |v| {
+            format!(", fast starts θ̇ ~ U(±{v} rad/s)")
+        });
         out!(
-            "{} ({shape}, {precision}) on rig `{}` ({}), {} episodes (seed {}), hold probability {}",
+            "{} ({shape}, {precision}) on rig `{}` ({}), {} episodes (seed {}), hold probability {}{starts}",
             args.policy_file.display(),
             rig.name,
             rig.description,
@@ -594,7 +604,28 @@ fn check_eval_args(args: &EvalArgs) -> anyhow::Result<()> {
     if args.optimum && args.hold_prob > 0.0 {
         bail!("--optimum needs a deterministic episode: drop --hold-prob");
     }
+    if args.optimum && args.fast_start_speed.is_some() {
+        bail!("--optimum starts from the rig's resets: drop --fast-start-speed");
+    }
     Ok(())
+}
+
+/// The episodes' conditions of `eval`: link loss and fast starts, the start speed checked
+/// against the rig's velocity range.
+fn eval_conditions(args: &EvalArgs, rig: &sim::Rig) -> anyhow::Result<quality::Conditions> {
+    if let Some(v) = args.fast_start_speed {
+        let range = f64::from(sim::Environment::observation_high(&rig.build()?)[2]);
+        if !(v.is_finite() && v >= 0.0 && v <= range) {
+            bail!(
+                "--fast-start-speed must be in [0, {range}] rad/s (the velocity range of rig `{}`), got {v}",
+                rig.name
+            );
+        }
+    }
+    Ok(quality::Conditions {
+        hold_prob: args.hold_prob,
+        fast_start_speed: args.fast_start_speed,
+    })
 }
 
 /// `eval --optimum`: the optimal-control reference on the same episodes.
@@ -626,8 +657,9 @@ fn eval_plot(
     let mut plant = rig.build()?;
     let s0 = quality::episode_seed(args.seed, 0);
     let (mut tp, mut tb) = (EpisodeTrace::default(), EpisodeTrace::default());
-    quality::run_episode(&mut plant, actor, s0, args.hold_prob, &mut tp);
-    quality::run_episode(&mut plant, baseline, s0, args.hold_prob, &mut tb);
+    let conditions = eval_conditions(args, rig)?;
+    quality::run_episode_in(&mut plant, actor, s0, conditions, &mut tp);
+    quality::run_episode_in(&mut plant, baseline, s0, conditions, &mut tb);
     let title = format!("rig `{}`, episode 0 (seed {s0})", rig.name);
     crate::plot::episode(png, &[("policy", &tp), ("swing-up + LQR", &tb)], &title)?;
     if !args.json {

@@ -244,6 +244,19 @@ train_config! {
     upright_start_prob: f64 = 0.0;
     /// Half-width \[rad\] of the near-upright start angles.
     upright_start_angle: f64 = 0.3;
+    /// Probability that a training episode starts spinning (θ ~ U(±π), θ̇ ~ U(±`fast_start_speed`
+    /// × the rig's velocity range)) instead of from the rig's reset distribution, which draws
+    /// only θ̇ ~ U(±1 rad/s): a controller that takes over a rod already swinging fast (after a
+    /// knock, or a restart mid-motion) must brake it first, a state the resets never reach.
+    fast_start_prob: f64 = 0.0;
+    /// Fastest start speed of `fast_start_prob` and of the selection's fast-start validation,
+    /// as a fraction of the rig's velocity range (its velocity sensor's full scale: 8 rad/s on
+    /// the presets).
+    fast_start_speed: f64 = 1.0;
+    /// `policy.postcard` score: return points per unit of success rate from fast starts (0 =
+    /// off). When on, the validation (`select_episodes`) also runs each candidate from as many
+    /// fast starts (θ ~ U(±π), θ̇ ~ U(±`fast_start_speed` × the velocity range)).
+    select_fast_start_weight: f64 = 0.0;
     /// Probability that a training step's new action is lost and the previous one held
     /// (simulated link loss, zero-order hold); the stored transition holds the applied action.
     train_hold_prob: f64 = 0.0;
@@ -400,7 +413,7 @@ impl TrainConfig {
     }
 
     /// Every real-valued field with its allowed range, in the order they are checked.
-    fn real_fields(&self) -> [(&'static str, f64, RealRange); 26] {
+    fn real_fields(&self) -> [(&'static str, f64, RealRange); 29] {
         use RealRange::*;
         [
             ("gamma", self.gamma, Unit),
@@ -439,6 +452,13 @@ impl TrainConfig {
             ("angle_well_width", self.angle_well_width, Positive),
             ("upright_start_prob", self.upright_start_prob, Unit),
             ("upright_start_angle", self.upright_start_angle, Positive),
+            ("fast_start_prob", self.fast_start_prob, Unit),
+            ("fast_start_speed", self.fast_start_speed, UpToOne),
+            (
+                "select_fast_start_weight",
+                self.select_fast_start_weight,
+                Weight,
+            ),
             ("eval_hold_prob", self.eval_hold_prob, BelowOne),
             ("train_hold_prob", self.train_hold_prob, BelowOne),
         ]
@@ -499,7 +519,7 @@ mod tests {
             .iter()
             .map(|f| f.0)
             .collect();
-        assert_eq!(fields.len(), 26);
+        assert_eq!(fields.len(), 29);
         for field in fields {
             for value in ["nan", "inf", "-inf"] {
                 let config = TrainConfig::from_toml_str(&format!("{field} = {value}")).unwrap();

@@ -100,6 +100,9 @@ pub struct SelectionWeights {
     pub steady_state: f64,
     /// Per N·m/step of chatter.
     pub chatter: f64,
+    /// Per unit of success rate from fast starts (validation only; see
+    /// [`Validated::score`](crate::selection::Validated::score)).
+    pub fast_start: f64,
 }
 
 /// One periodic evaluation.
@@ -215,6 +218,7 @@ mod tests {
             hold: 100.0,
             steady_state: 1000.0,
             chatter: 20.0,
+            fast_start: 0.0,
         };
         // Hand-computed: 1e6·1 − 160 + 100·0.8 − 1000·0.01 − 20·0.5 = 999 900.
         let a = rec(1.0, -160.0, 0.8, 0.01, 0.5);
@@ -233,6 +237,7 @@ mod tests {
             hold: 0.0,
             steady_state: 0.0,
             chatter: 0.0,
+            fast_start: 0.0,
         };
         assert_eq!(a.selection_score(&zero), 1e6 - 160.0);
     }

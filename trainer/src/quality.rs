@@ -177,6 +177,39 @@ pub struct EpisodeTrace {
     pub torque: Vec<f64>,
 }
 
+/// The conditions of an evaluation's episodes beyond the rig itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Conditions {
+    /// Link loss: the probability that a step's new command is lost (0 = none; see the
+    /// [module docs](self)).
+    pub hold_prob: f64,
+    /// Fast starts: when set, each episode starts from θ ~ U(±π), θ̇ ~ U(±this) \[rad/s\]
+    /// ([`fast_start`], drawn from the episode's seed) instead of the rig's reset state; the
+    /// plant's randomisation is the rig's as usual.
+    pub fast_start_speed: Option<f64>,
+}
+
+impl Conditions {
+    /// Link loss with hold probability `hold_prob`, the rig's own starts.
+    pub fn hold(hold_prob: f64) -> Self {
+        Self {
+            hold_prob,
+            fast_start_speed: None,
+        }
+    }
+}
+
+/// A fast start `(θ, θ̇)`: θ ~ U(±π), θ̇ ~ U(±`speed`) \[rad, rad/s\].
+pub fn fast_start(rng: &mut impl Rng, speed: f64) -> (f64, f64) {
+    let th = rng.random_range(-std::f64::consts::PI..std::f64::consts::PI);
+    let w = if speed > 0.0 {
+        rng.random_range(-speed..=speed)
+    } else {
+        0.0
+    };
+    (th, w)
+}
+
 /// Runs one episode of `ctrl` on `plant` from `seed` with hold probability `hold_prob`;
 /// returns its figures and fills `trace`.
 pub fn run_episode(
@@ -186,10 +219,29 @@ pub fn run_episode(
     hold_prob: f64,
     trace: &mut EpisodeTrace,
 ) -> EpisodeQuality {
+    run_episode_in(plant, ctrl, seed, Conditions::hold(hold_prob), trace)
+}
+
+/// [`run_episode`] under `conditions`.
+pub fn run_episode_in(
+    plant: &mut RigPlant,
+    ctrl: &dyn Controller,
+    seed: u64,
+    conditions: Conditions,
+    trace: &mut EpisodeTrace,
+) -> EpisodeQuality {
+    let hold_prob = conditions.hold_prob;
     let mut obs = [0.0f32; 3];
     let mut action = [0.0f32; 1];
     let (low, high) = (plant.action_low()[0], plant.action_high()[0]);
     plant.reset(seed, &mut obs);
+    if let Some(speed) = conditions.fast_start_speed {
+        let mut starts = ChaCha8Rng::seed_from_u64(seed);
+        starts.set_stream(9);
+        let (th, w) = fast_start(&mut starts, speed);
+        plant.set_state(nalgebra::Vector2::new(th, w));
+        obs.copy_from_slice(&plant.observation());
+    }
     let mut losses = ChaCha8Rng::seed_from_u64(seed);
     losses.set_stream(7);
     trace.dt = plant.dt();
@@ -238,6 +290,19 @@ pub fn evaluate(
     hold_prob: f64,
     threads: usize,
 ) -> Result<Vec<EpisodeQuality>, TrainError> {
+    let conditions = Conditions::hold(hold_prob);
+    evaluate_in(rig, ctrl, eval_seed, episodes, conditions, threads)
+}
+
+/// [`evaluate`] under `conditions`.
+pub fn evaluate_in(
+    rig: &Rig,
+    ctrl: &dyn Controller,
+    eval_seed: u64,
+    episodes: usize,
+    conditions: Conditions,
+    threads: usize,
+) -> Result<Vec<EpisodeQuality>, TrainError> {
     let plant = rig.build().map_err(TrainError::from)?;
     let threads = threads.clamp(1, episodes.max(1));
     let chunk = episodes.div_ceil(threads);
@@ -249,7 +314,9 @@ pub fn evaluate(
                 let mut trace = EpisodeTrace::default();
                 for (j, slot) in slots.iter_mut().enumerate() {
                     let seed = episode_seed(eval_seed, c * chunk + j);
-                    *slot = Some(run_episode(&mut plant, ctrl, seed, hold_prob, &mut trace));
+                    *slot = Some(run_episode_in(
+                        &mut plant, ctrl, seed, conditions, &mut trace,
+                    ));
                 }
             });
         }
@@ -348,6 +415,10 @@ pub struct Comparison {
     pub seed: u64,
     /// Probability that a step's new command is lost (held).
     pub hold_prob: f64,
+    /// Fast starts (`trainer eval --fast-start-speed`): the episodes started from θ ~ U(±π),
+    /// θ̇ ~ U(±this) \[rad/s\] instead of the rig's resets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fast_start_speed: Option<f64>,
     /// The policy's figures.
     pub policy: QualitySummary,
     /// The swing-up + LQR baseline's figures.
@@ -399,6 +470,7 @@ impl Comparison {
             episodes: policy.len(),
             seed,
             hold_prob,
+            fast_start_speed: None,
             policy: QualitySummary::of(policy),
             baseline: QualitySummary::of(baseline),
             paired_diff_mean,
@@ -564,6 +636,41 @@ mod tests {
         assert_eq!(first, trace);
         let held = first.torque.windows(2).filter(|w| w[0] == w[1]).count();
         assert!(held > 50, "about half of 200 steps hold: {held}");
+    }
+
+    #[test]
+    fn fast_starts_spin_the_rod_and_are_the_same_for_every_controller() {
+        let rig = Rig::preset("realistic").unwrap();
+        let mut plant = rig.build().unwrap();
+        let lqr = rig.baseline().unwrap();
+        let fast = Conditions {
+            hold_prob: 0.0,
+            fast_start_speed: Some(8.0),
+        };
+        let mut trace = EpisodeTrace::default();
+        let (mut fastest, mut nominal_fastest) = (0.0f64, 0.0f64);
+        for seed in 0..40 {
+            run_episode_in(&mut plant, &lqr, seed, fast, &mut trace);
+            fastest = fastest.max(trace.theta_dot[0].abs());
+            let first = (trace.theta[0], trace.theta_dot[0]);
+            // The same seed starts the same way (so policy and baseline are paired).
+            run_episode_in(&mut plant, &lqr, seed, fast, &mut trace);
+            assert_eq!((trace.theta[0], trace.theta_dot[0]), first);
+            run_episode(&mut plant, &lqr, seed, 0.0, &mut trace);
+            nominal_fastest = nominal_fastest.max(trace.theta_dot[0].abs());
+        }
+        // The resets draw θ̇ ~ U(±1); one 50 ms step changes it by at most ~0.6 rad/s.
+        assert!(nominal_fastest < 2.0, "{nominal_fastest}");
+        assert!(fastest > 6.0, "{fastest}");
+        // A start speed of 0 starts at rest.
+        let rest = Conditions {
+            fast_start_speed: Some(0.0),
+            ..fast
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        assert_eq!(fast_start(&mut rng, 0.0).1, 0.0);
+        run_episode_in(&mut plant, &lqr, 3, rest, &mut trace);
+        assert!(trace.theta_dot[0].abs() < 1.0, "{}", trace.theta_dot[0]);
     }
 
     #[test]

@@ -89,6 +89,19 @@ pub struct Validated {
     pub periodic: EvalRecord,
     /// Its evaluation on the validation episodes.
     pub validation: EvalRecord,
+    /// Its success rate from fast starts on as many episodes (`select_fast_start_weight`;
+    /// NaN when off).
+    pub fast_start_success_rate: f64,
+}
+
+impl Validated {
+    /// Its validation score: the validation's [`EvalRecord::selection_score`] plus
+    /// `w.fast_start` × the success rate from fast starts (0 when not measured).
+    pub fn score(&self, w: &SelectionWeights) -> f64 {
+        let fast = self.fast_start_success_rate;
+        let fast = if fast.is_finite() { fast } else { 0.0 };
+        self.validation.selection_score(w) + w.fast_start * fast
+    }
 }
 
 /// The index of the candidate with the best validation score (the first of equal ones; the
@@ -96,7 +109,7 @@ pub struct Validated {
 pub fn choose(candidates: &[Validated], weights: &SelectionWeights) -> Option<usize> {
     let mut best: Option<(usize, f64)> = None;
     for (i, c) in candidates.iter().enumerate() {
-        let s = c.validation.selection_score(weights);
+        let s = c.score(weights);
         if best.is_none_or(|(_, b)| s > b) {
             best = Some((i, s));
         }
@@ -118,6 +131,7 @@ struct SelectionRow {
     validation_steady_state_abs_theta: Option<f64>,
     validation_chatter: f64,
     validation_hold_success_rate: Option<f64>,
+    validation_fast_start_success_rate: Option<f64>,
     validation_score: f64,
     chosen: bool,
 }
@@ -142,7 +156,8 @@ pub fn selection_csv(
         validation_steady_state_abs_theta: finite(c.validation.steady_state_abs_theta),
         validation_chatter: c.validation.chatter,
         validation_hold_success_rate: finite(c.validation.hold_success_rate),
-        validation_score: c.validation.selection_score(weights),
+        validation_fast_start_success_rate: finite(c.fast_start_success_rate),
+        validation_score: c.score(weights),
         chosen: chosen == Some(i),
     });
     csv_text(rows, true)
@@ -156,6 +171,7 @@ mod tests {
         hold: 0.0,
         steady_state: 1000.0,
         chatter: 20.0,
+        fast_start: 0.0,
     };
 
     fn rec(step: u64, success_rate: f64, mean_return: f64) -> EvalRecord {
@@ -194,6 +210,7 @@ mod tests {
                 episodes: 500,
                 ..rec(step, s, r)
             },
+            fast_start_success_rate: f64::NAN,
         };
         let c = [
             v(3000, 0.96, -150.0),
@@ -210,6 +227,35 @@ mod tests {
         assert!(lines[0].starts_with("step,periodic_rank,"));
         assert!(lines[3].starts_with("4000,3,") && lines[3].ends_with(",true"));
         assert!(lines[1].ends_with(",false"));
+    }
+
+    #[test]
+    fn fast_start_success_counts_only_with_its_weight() {
+        let v = |step, fast| Validated {
+            periodic: rec(step, 1.0, -160.0),
+            validation: rec(step, 1.0, -160.0 + step as f64 / 1000.0),
+            fast_start_success_rate: fast,
+        };
+        // 3000 has the best return (by 1 point over 2000), 2000 recovers from more fast starts.
+        let c = [v(2000, 0.95), v(3000, 0.80), v(1000, f64::NAN)];
+        assert_eq!(choose(&c, &W), Some(1));
+        let w = SelectionWeights {
+            fast_start: 100.0,
+            ..W
+        };
+        // 100 points per unit: 15 % more fast starts recovered is worth 15 points > 1.
+        assert_eq!(choose(&c, &w), Some(0));
+        assert!((c[0].score(&w) - c[0].validation.selection_score(&W) - 95.0).abs() < 1e-9);
+        // Not measured counts as 0.
+        assert_eq!(c[2].score(&w), c[2].validation.selection_score(&W));
+        let csv = selection_csv(&c, Some(0), &w);
+        let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+        let col = header
+            .iter()
+            .position(|h| *h == "validation_fast_start_success_rate")
+            .expect("a fast-start column");
+        let row: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+        assert_eq!(row[col], "0.95");
     }
 
     #[test]

@@ -425,14 +425,25 @@ impl Trainer {
     }
 
     /// Resets the plant for a new training episode (seeded from the run's generator; with
-    /// `upright_start_prob`, sometimes near upright) and the exploration noise.
+    /// `upright_start_prob`, sometimes near upright; else with `fast_start_prob`, sometimes
+    /// spinning fast) and the exploration noise.
     fn start_episode(&mut self, cfg: &TrainConfig, obs: &mut [f32]) {
         let seed = self.rng.next_u64();
         self.env.reset(seed, obs);
-        if cfg.upright_start_prob > 0.0 && self.rng.random_bool(cfg.upright_start_prob) {
+        let start = if cfg.upright_start_prob > 0.0 && self.rng.random_bool(cfg.upright_start_prob)
+        {
             let a = cfg.upright_start_angle;
             let th = self.rng.random_range(-a..=a);
-            let w = self.rng.random_range(-1.0..=1.0);
+            Some((th, self.rng.random_range(-1.0..=1.0)))
+        } else if cfg.fast_start_prob > 0.0 && self.rng.random_bool(cfg.fast_start_prob) {
+            Some(quality::fast_start(
+                &mut self.rng,
+                fast_start_speed(cfg, &self.env),
+            ))
+        } else {
+            None
+        };
+        if let Some((th, w)) = start {
             self.env.set_state(nalgebra::Vector2::new(th, w));
             obs.copy_from_slice(&self.env.observation());
         }
@@ -588,9 +599,27 @@ impl Trainer {
                 cfg.eval_hold_prob,
                 threads,
             )?;
+            let fast_start_success_rate = if cfg.select_fast_start_weight > 0.0 {
+                let conditions = quality::Conditions {
+                    hold_prob: 0.0,
+                    fast_start_speed: Some(fast_start_speed(cfg, &self.env)),
+                };
+                let eps = quality::evaluate_in(
+                    &self.eval_rig,
+                    &actor,
+                    seed,
+                    cfg.select_episodes,
+                    conditions,
+                    threads,
+                )?;
+                QualitySummary::of(&eps).success_rate
+            } else {
+                f64::NAN
+            };
             validated.push(selection::Validated {
                 periodic: *periodic,
                 validation: eval_record(step, &report, held.as_ref()),
+                fast_start_success_rate,
             });
             bytes.push(b);
         }
@@ -924,12 +953,19 @@ fn eval_record(step: u64, report: &QualitySummary, held: Option<&QualitySummary>
     }
 }
 
+/// The fastest start speed \[rad/s\] of `cfg`'s fast starts on `plant`: `fast_start_speed`
+/// times the plant's velocity range.
+fn fast_start_speed(cfg: &TrainConfig, plant: &RigPlant) -> f64 {
+    cfg.fast_start_speed * f64::from(plant.observation_high()[2])
+}
+
 /// The `policy.postcard` score weights of `cfg`.
 fn selection_weights(cfg: &TrainConfig) -> SelectionWeights {
     SelectionWeights {
         hold: cfg.select_hold_weight,
         steady_state: cfg.select_steady_state_weight,
         chatter: cfg.select_chatter_weight,
+        fast_start: cfg.select_fast_start_weight,
     }
 }
 

@@ -450,6 +450,54 @@ fn eval_optimum_reports_the_paired_gap_and_refuses_nondeterministic_episodes() {
     );
 }
 
+#[test]
+fn eval_fast_starts_are_reported_and_checked_against_the_velocity_range() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let policy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/pendulum.postcard");
+    let policy = policy.to_str().unwrap();
+    let csv = dir.join("eval.csv");
+    let csv = csv.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["eval", policy, "--episodes", "6", "--json", "--csv", csv];
+        args.extend_from_slice(extra);
+        let out = trainer(&args, dir);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let nominal = run(&[]);
+    assert!(nominal.get("fast_start_speed").is_none(), "{nominal}");
+    let fast = run(&["--fast-start-speed", "8"]);
+    assert_eq!(fast["fast_start_speed"], 8.0, "{fast}");
+    // Other starts, other episodes: the baseline's returns differ from the nominal ones.
+    assert_ne!(
+        fast["baseline"]["mean_return"], nominal["baseline"]["mean_return"],
+        "{fast}"
+    );
+    // Beyond the rig's velocity range (8 rad/s on `realistic`), negative or NaN: refused.
+    for bad in ["8.5", "-1", "NaN"] {
+        let out = trainer(&["eval", policy, "--fast-start-speed", bad], dir);
+        assert_user_error(&out, &["--fast-start-speed", "8"]);
+    }
+    let out = trainer(
+        &[
+            "eval",
+            policy,
+            "--rig",
+            "reference",
+            "--optimum",
+            "--fast-start-speed",
+            "4",
+        ],
+        dir,
+    );
+    assert_user_error(&out, &["--optimum", "--fast-start-speed"]);
+}
+
 /// A tiny sweep file: 2 configurations × 2 seeds of 1,200-step runs.
 fn tiny_sweep(dir: &Path, extra: &str) -> std::path::PathBuf {
     let path = dir.join("tiny.toml");
