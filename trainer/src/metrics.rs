@@ -42,6 +42,7 @@ struct EvalRow {
     std_return: f64,
     success_rate: f64,
     hold_success_rate: Option<f64>,
+    fast_start_success_rate: Option<f64>,
     steady_state_abs_theta: Option<f64>,
     chatter: f64,
     episodes: usize,
@@ -51,7 +52,7 @@ struct EvalRow {
 pub const EPISODE_CSV_HEADER: &str =
     "step,episode,episodic_return,critic_loss,actor_loss,mean_q,steps_per_sec\n";
 /// Header of `eval.csv`.
-pub const EVAL_CSV_HEADER: &str = "step,mean_return,std_return,success_rate,hold_success_rate,steady_state_abs_theta,chatter,episodes\n";
+pub const EVAL_CSV_HEADER: &str = "step,mean_return,std_return,success_rate,hold_success_rate,fast_start_success_rate,steady_state_abs_theta,chatter,episodes\n";
 
 /// One finished training episode. Losses and Q are means over the episode's gradient steps
 /// (NaN, written as an empty field, before learning starts).
@@ -100,8 +101,7 @@ pub struct SelectionWeights {
     pub steady_state: f64,
     /// Per N·m/step of chatter.
     pub chatter: f64,
-    /// Per unit of success rate from fast starts (validation only; see
-    /// [`Validated::score`](crate::selection::Validated::score)).
+    /// Per unit of success rate from fast starts.
     pub fast_start: f64,
 }
 
@@ -118,6 +118,8 @@ pub struct EvalRecord {
     pub success_rate: f64,
     /// The same with simulated link loss (`eval_hold_prob`; NaN when off).
     pub hold_success_rate: f64,
+    /// The same from as many fast starts (`select_fast_start_weight` > 0; NaN when off).
+    pub fast_start_success_rate: f64,
     /// Mean steady-state |θ| of the successful episodes \[rad\] (NaN when none).
     pub steady_state_abs_theta: f64,
     /// Mean chatter [N·m per step].
@@ -128,11 +130,15 @@ pub struct EvalRecord {
 
 impl EvalRecord {
     /// What `policy.postcard` maximises: the success rate first (×10⁶), then a control-quality
-    /// score in return units, `return + w_hold·success under link loss − w_ss·steady-state |θ|
-    /// − w_chatter·chatter` (weights from the config's `select_*` fields).
+    /// score in return units, `return + w_hold·success under link loss + w_fast·success from
+    /// fast starts − w_ss·steady-state |θ| − w_chatter·chatter` (weights from the config's
+    /// `select_*` fields; a figure not measured counts as 0).
     pub fn selection_score(&self, w: &SelectionWeights) -> f64 {
         let or0 = |x: f64| if x.is_finite() { x } else { 0.0 };
-        1e6 * self.success_rate + self.mean_return + w.hold * or0(self.hold_success_rate)
+        1e6 * self.success_rate
+            + self.mean_return
+            + w.hold * or0(self.hold_success_rate)
+            + w.fast_start * or0(self.fast_start_success_rate)
             - w.steady_state * or0(self.steady_state_abs_theta)
             - w.chatter * self.chatter
     }
@@ -146,6 +152,7 @@ impl EvalRecord {
                 std_return: self.std_return,
                 success_rate: self.success_rate,
                 hold_success_rate: finite(self.hold_success_rate),
+                fast_start_success_rate: finite(self.fast_start_success_rate),
                 steady_state_abs_theta: finite(self.steady_state_abs_theta),
                 chatter: self.chatter,
                 episodes: self.episodes,
@@ -191,6 +198,7 @@ mod tests {
             std_return: 0.0,
             success_rate: 0.0,
             hold_success_rate: None,
+            fast_start_success_rate: None,
             steady_state_abs_theta: None,
             chatter: 0.0,
             episodes: 1,
@@ -206,6 +214,7 @@ mod tests {
             std_return: 0.0,
             success_rate: success,
             hold_success_rate: hold,
+            fast_start_success_rate: f64::NAN,
             steady_state_abs_theta: ss,
             chatter,
             episodes: 50,

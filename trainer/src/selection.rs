@@ -89,19 +89,6 @@ pub struct Validated {
     pub periodic: EvalRecord,
     /// Its evaluation on the validation episodes.
     pub validation: EvalRecord,
-    /// Its success rate from fast starts on as many episodes (`select_fast_start_weight`;
-    /// NaN when off).
-    pub fast_start_success_rate: f64,
-}
-
-impl Validated {
-    /// Its validation score: the validation's [`EvalRecord::selection_score`] plus
-    /// `w.fast_start` × the success rate from fast starts (0 when not measured).
-    pub fn score(&self, w: &SelectionWeights) -> f64 {
-        let fast = self.fast_start_success_rate;
-        let fast = if fast.is_finite() { fast } else { 0.0 };
-        self.validation.selection_score(w) + w.fast_start * fast
-    }
 }
 
 /// The index of the candidate with the best validation score (the first of equal ones; the
@@ -109,7 +96,7 @@ impl Validated {
 pub fn choose(candidates: &[Validated], weights: &SelectionWeights) -> Option<usize> {
     let mut best: Option<(usize, f64)> = None;
     for (i, c) in candidates.iter().enumerate() {
-        let s = c.score(weights);
+        let s = c.validation.selection_score(weights);
         if best.is_none_or(|(_, b)| s > b) {
             best = Some((i, s));
         }
@@ -156,8 +143,8 @@ pub fn selection_csv(
         validation_steady_state_abs_theta: finite(c.validation.steady_state_abs_theta),
         validation_chatter: c.validation.chatter,
         validation_hold_success_rate: finite(c.validation.hold_success_rate),
-        validation_fast_start_success_rate: finite(c.fast_start_success_rate),
-        validation_score: c.score(weights),
+        validation_fast_start_success_rate: finite(c.validation.fast_start_success_rate),
+        validation_score: c.validation.selection_score(weights),
         chosen: chosen == Some(i),
     });
     csv_text(rows, true)
@@ -181,6 +168,7 @@ mod tests {
             std_return: 1.0,
             success_rate,
             hold_success_rate: f64::NAN,
+            fast_start_success_rate: f64::NAN,
             steady_state_abs_theta: 0.005,
             chatter: 0.1,
             episodes: 50,
@@ -210,7 +198,6 @@ mod tests {
                 episodes: 500,
                 ..rec(step, s, r)
             },
-            fast_start_success_rate: f64::NAN,
         };
         let c = [
             v(3000, 0.96, -150.0),
@@ -233,8 +220,10 @@ mod tests {
     fn fast_start_success_counts_only_with_its_weight() {
         let v = |step, fast| Validated {
             periodic: rec(step, 1.0, -160.0),
-            validation: rec(step, 1.0, -160.0 + step as f64 / 1000.0),
-            fast_start_success_rate: fast,
+            validation: EvalRecord {
+                fast_start_success_rate: fast,
+                ..rec(step, 1.0, -160.0 + step as f64 / 1000.0)
+            },
         };
         // 3000 has the best return (by 1 point over 2000), 2000 recovers from more fast starts.
         let c = [v(2000, 0.95), v(3000, 0.80), v(1000, f64::NAN)];
@@ -245,9 +234,16 @@ mod tests {
         };
         // 100 points per unit: 15 % more fast starts recovered is worth 15 points > 1.
         assert_eq!(choose(&c, &w), Some(0));
-        assert!((c[0].score(&w) - c[0].validation.selection_score(&W) - 95.0).abs() < 1e-9);
+        let (with, without) = (
+            c[0].validation.selection_score(&w),
+            c[0].validation.selection_score(&W),
+        );
+        assert!((with - without - 95.0).abs() < 1e-9);
         // Not measured counts as 0.
-        assert_eq!(c[2].score(&w), c[2].validation.selection_score(&W));
+        assert_eq!(
+            c[2].validation.selection_score(&w),
+            c[2].validation.selection_score(&W)
+        );
         let csv = selection_csv(&c, Some(0), &w);
         let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
         let col = header

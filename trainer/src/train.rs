@@ -119,7 +119,33 @@ struct PendingEval {
     handle: std::thread::JoinHandle<EvalResult>,
 }
 
-type EvalResult = Result<(QualitySummary, Option<QualitySummary>), TrainError>;
+type EvalResult = Result<EvalOutcome, TrainError>;
+
+/// What an evaluation of an actor measures besides its nominal episodes.
+#[derive(Debug, Clone, Copy)]
+struct EvalPlan {
+    /// Seed of the episodes.
+    seed: u64,
+    /// Episodes of each kind.
+    episodes: usize,
+    /// Hold probability of the link-loss episodes (0 = none run).
+    hold: f64,
+    /// Fastest start speed \[rad/s\] of the fast-start episodes (`None` = none run).
+    fast_start_speed: Option<f64>,
+    /// Threads.
+    threads: usize,
+}
+
+/// The summaries of an [`EvalPlan`]'s episodes.
+#[derive(Debug, Clone)]
+pub struct EvalOutcome {
+    /// The rig's own episodes.
+    pub nominal: QualitySummary,
+    /// The same under link loss, when run.
+    pub held: Option<QualitySummary>,
+    /// As many from fast starts, when run.
+    pub fast: Option<QualitySummary>,
+}
 
 impl Trainer {
     /// Starts a new run in `run_dir` (created; it must not already hold a checkpoint).
@@ -300,22 +326,31 @@ impl Trainer {
     }
 
     /// Noise-free evaluation of the current actor, exported and run through `policy-runtime`
-    /// (exactly what would ship), on the evaluation rig, without and (when `eval_hold_prob`
-    /// > 0) with simulated link loss.
-    pub fn evaluate_now(
-        &mut self,
-        episodes: usize,
-    ) -> Result<(QualitySummary, Option<QualitySummary>), TrainError> {
+    /// (exactly what would ship), on the evaluation rig, as the periodic evaluations do: the
+    /// rig's episodes, and as many under link loss (`eval_hold_prob` > 0) and from fast starts
+    /// (`select_fast_start_weight` > 0).
+    pub fn evaluate_now(&mut self, episodes: usize) -> Result<EvalOutcome, TrainError> {
         let bytes = export_actor(&self.agent)?;
-        // Periodic evaluations use their own seeds, independent of the training episodes.
-        evaluate_bytes(
-            &self.eval_rig,
-            &bytes,
-            self.periodic_eval_seed(),
+        evaluate_bytes(&self.eval_rig, &bytes, self.periodic_plan(episodes))
+    }
+
+    /// The periodic evaluations' plan, on their own seed (independent of the training
+    /// episodes), on one thread.
+    fn periodic_plan(&self, episodes: usize) -> EvalPlan {
+        self.eval_plan(self.periodic_eval_seed(), episodes, 1)
+    }
+
+    /// The evaluation plan of the run's configuration.
+    fn eval_plan(&self, seed: u64, episodes: usize, threads: usize) -> EvalPlan {
+        let cfg = &self.config;
+        EvalPlan {
+            seed,
             episodes,
-            self.config.eval_hold_prob,
-            1,
-        )
+            hold: cfg.eval_hold_prob,
+            fast_start_speed: (cfg.select_fast_start_weight > 0.0)
+                .then(|| fast_start_speed(cfg, &self.env)),
+            threads,
+        }
     }
 
     /// Runs until `total_steps` (or `opts.stop_after`), then exports, plots and evaluates.
@@ -502,14 +537,10 @@ impl Trainer {
         self.finish_pending_eval(cfg, file)?;
         let exported = export_actor(&self.agent)?;
         let (rig, bytes) = (self.eval_rig.clone(), exported.clone());
-        let (seed, episodes, hold) = (
-            self.periodic_eval_seed(),
-            cfg.eval_episodes,
-            cfg.eval_hold_prob,
-        );
+        let plan = self.periodic_plan(cfg.eval_episodes);
         let handle = std::thread::Builder::new()
             .name("periodic-eval".into())
-            .spawn(move || evaluate_bytes(&rig, &bytes, seed, episodes, hold, 1))
+            .spawn(move || evaluate_bytes(&rig, &bytes, plan))
             .map_err(|e| TrainError::io(&self.run_dir, e))?;
         self.pending_eval = Some(PendingEval {
             step: self.step,
@@ -529,11 +560,11 @@ impl Trainer {
         let Some(p) = self.pending_eval.take() else {
             return Ok(());
         };
-        let (report, held) = p.handle.join().map_err(|_| {
+        let outcome = p.handle.join().map_err(|_| {
             TrainError::Export("the periodic evaluation thread panicked".to_string())
         })??;
         let (step, exported) = (p.step, p.exported);
-        let rec = eval_record(step, &report, held.as_ref());
+        let rec = eval_record(step, &outcome);
         append(file, &self.run_dir.join(files::EVAL), &rec.csv_line())?;
         self.evals.push(rec);
         let score = rec.selection_score(&selection_weights(cfg));
@@ -591,35 +622,11 @@ impl Trainer {
             let Ok(actor) = eval::load_runtime_policy(&b, &path) else {
                 continue;
             };
-            let (report, held) = evaluate_actor(
-                &self.eval_rig,
-                &actor,
-                seed,
-                cfg.select_episodes,
-                cfg.eval_hold_prob,
-                threads,
-            )?;
-            let fast_start_success_rate = if cfg.select_fast_start_weight > 0.0 {
-                let conditions = quality::Conditions {
-                    hold_prob: 0.0,
-                    fast_start_speed: Some(fast_start_speed(cfg, &self.env)),
-                };
-                let eps = quality::evaluate_in(
-                    &self.eval_rig,
-                    &actor,
-                    seed,
-                    cfg.select_episodes,
-                    conditions,
-                    threads,
-                )?;
-                QualitySummary::of(&eps).success_rate
-            } else {
-                f64::NAN
-            };
+            let plan = self.eval_plan(seed, cfg.select_episodes, threads);
+            let outcome = evaluate_actor(&self.eval_rig, &actor, plan)?;
             validated.push(selection::Validated {
                 periodic: *periodic,
-                validation: eval_record(step, &report, held.as_ref()),
-                fast_start_success_rate,
+                validation: eval_record(step, &outcome),
             });
             bytes.push(b);
         }
@@ -939,14 +946,17 @@ impl RunOutcome {
     }
 }
 
-/// The evaluation record of `report` (and `held`, under link loss) at `step`.
-fn eval_record(step: u64, report: &QualitySummary, held: Option<&QualitySummary>) -> EvalRecord {
+/// The evaluation record of `outcome` at `step`.
+fn eval_record(step: u64, outcome: &EvalOutcome) -> EvalRecord {
+    let report = &outcome.nominal;
+    let rate = |x: &Option<QualitySummary>| x.as_ref().map_or(f64::NAN, |h| h.success_rate);
     EvalRecord {
         step,
         mean_return: report.mean_return,
         std_return: report.stderr_return * (report.episodes as f64).sqrt(),
         success_rate: report.success_rate,
-        hold_success_rate: held.map_or(f64::NAN, |h| h.success_rate),
+        hold_success_rate: rate(&outcome.held),
+        fast_start_success_rate: rate(&outcome.fast),
         steady_state_abs_theta: report.steady_state_abs_theta.unwrap_or(f64::NAN),
         chatter: report.chatter,
         episodes: report.episodes,
@@ -969,38 +979,44 @@ fn selection_weights(cfg: &TrainConfig) -> SelectionWeights {
     }
 }
 
-/// The evaluation of an exported actor on `rig` through `policy-runtime` (periodic on one
-/// thread, validation on `threads`): `episodes` nominal episodes from `eval_seed`, and as many
-/// under link loss when `hold` > 0.
-fn evaluate_bytes(
-    rig: &Rig,
-    bytes: &[u8],
-    eval_seed: u64,
-    episodes: usize,
-    hold: f64,
-    threads: usize,
-) -> EvalResult {
+/// The evaluation of an exported actor on `rig` through `policy-runtime` by `plan` (periodic
+/// on one thread, validation on several).
+fn evaluate_bytes(rig: &Rig, bytes: &[u8], plan: EvalPlan) -> EvalResult {
     let actor = eval::load_runtime_policy(bytes, Path::new("current actor"))?;
-    evaluate_actor(rig, &actor, eval_seed, episodes, hold, threads)
+    evaluate_actor(rig, &actor, plan)
 }
 
 /// [`evaluate_bytes`] of an actor already loaded.
-fn evaluate_actor(
-    rig: &Rig,
-    actor: &dyn quality::Controller,
-    eval_seed: u64,
-    episodes: usize,
-    hold: f64,
-    threads: usize,
-) -> EvalResult {
-    let nominal = quality::evaluate(rig, actor, eval_seed, episodes, 0.0, threads)?;
-    let held = if hold > 0.0 {
-        let eps = quality::evaluate(rig, actor, eval_seed, episodes, hold, threads)?;
-        Some(QualitySummary::of(&eps))
-    } else {
-        None
+fn evaluate_actor(rig: &Rig, actor: &dyn quality::Controller, plan: EvalPlan) -> EvalResult {
+    let run = |conditions: quality::Conditions| -> Result<QualitySummary, TrainError> {
+        let eps = quality::evaluate_in(
+            rig,
+            actor,
+            plan.seed,
+            plan.episodes,
+            conditions,
+            plan.threads,
+        )?;
+        Ok(QualitySummary::of(&eps))
     };
-    Ok((QualitySummary::of(&nominal), held))
+    let nominal = run(quality::Conditions::default())?;
+    let held = (plan.hold > 0.0)
+        .then(|| run(quality::Conditions::hold(plan.hold)))
+        .transpose()?;
+    let fast = plan
+        .fast_start_speed
+        .map(|v| {
+            run(quality::Conditions {
+                hold_prob: 0.0,
+                fast_start_speed: Some(v),
+            })
+        })
+        .transpose()?;
+    Ok(EvalOutcome {
+        nominal,
+        held,
+        fast,
+    })
 }
 
 /// The training reward: the rig's reward plus the configured shaping terms (see
