@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Trains the default configuration for seeds 0..4 (release build, two runs at a time) and fails
-# unless both exported policies of every seed keep 100 % of the 1,000 final-evaluation episodes
+# unless every seed's policy.postcard (the selected policy) keeps 100 % of the 1,000 final-evaluation episodes
 # upright on the training rig (`realistic` by default). Extra arguments go to `trainer train`.
 # Usage (from the repository root): bash trainer/scripts/check_seeds.sh [OUT_DIR] [FLAGS...]
 set -euo pipefail
