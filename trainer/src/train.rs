@@ -136,7 +136,7 @@ struct EvalPlan {
     threads: usize,
 }
 
-/// The summaries of an [`EvalPlan`]'s episodes.
+/// The summaries of an evaluation's episodes: nominal, under link loss, from fast starts.
 #[derive(Debug, Clone)]
 pub struct EvalOutcome {
     /// The rig's own episodes.
