@@ -257,9 +257,10 @@ train_config! {
     /// the presets).
     fast_start_speed: f64 = 1.0;
     /// `policy.postcard` score: return points per unit of success rate from fast starts (0 =
-    /// off; 100 = 1 point per 1 %). When on, every periodic evaluation and the validation also
-    /// run as many episodes from fast starts (θ ~ U(±π), θ̇ ~ U(±`fast_start_speed` × the
-    /// velocity range); `eval.csv` and `selection.csv` show their success rate).
+    /// off; 100 = 1 point per 1 %). When on, every periodic evaluation and validation of an
+    /// actor that kept all its nominal episodes upright also runs as many episodes from fast
+    /// starts (θ ~ U(±π), θ̇ ~ U(±`fast_start_speed` × the velocity range); `eval.csv` and
+    /// `selection.csv` show their success rate, empty when not run).
     select_fast_start_weight: f64 = 100.0;
     /// Probability that a training step's new action is lost and the previous one held
     /// (simulated link loss, zero-order hold); the stored transition holds the applied action.
