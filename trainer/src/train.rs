@@ -347,8 +347,14 @@ impl Trainer {
             seed,
             episodes,
             hold: cfg.eval_hold_prob,
-            fast_start_speed: (cfg.select_fast_start_weight > 0.0)
-                .then(|| fast_start_speed(cfg, &self.env)),
+            // On the evaluation rig, within its velocity range (the training rig's when it
+            // cannot be built, which `Trainer::new` has already ruled out).
+            fast_start_speed: (cfg.select_fast_start_weight > 0.0).then(|| {
+                self.eval_rig.build().map_or_else(
+                    |_| fast_start_speed(cfg, &self.env),
+                    |p| fast_start_speed(cfg, &p),
+                )
+            }),
             threads,
         }
     }
