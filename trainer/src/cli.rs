@@ -614,7 +614,7 @@ fn check_eval_args(args: &EvalArgs) -> anyhow::Result<()> {
 /// against the rig's velocity range.
 fn eval_conditions(args: &EvalArgs, rig: &sim::Rig) -> anyhow::Result<quality::Conditions> {
     if let Some(v) = args.fast_start_speed {
-        let range = f64::from(sim::Environment::observation_high(&rig.build()?)[2]);
+        let range = rig.plant.velocity_range;
         if !(v.is_finite() && v >= 0.0 && v <= range) {
             bail!(
                 "--fast-start-speed must be in [0, {range}] rad/s (the velocity range of rig `{}`), got {v}",

@@ -347,14 +347,8 @@ impl Trainer {
             seed,
             episodes,
             hold: cfg.eval_hold_prob,
-            // On the evaluation rig, within its velocity range (the training rig's when it
-            // cannot be built, which `Trainer::new` has already ruled out).
-            fast_start_speed: (cfg.select_fast_start_weight > 0.0).then(|| {
-                self.eval_rig.build().map_or_else(
-                    |_| fast_start_speed(cfg, &self.env),
-                    |p| fast_start_speed(cfg, &p),
-                )
-            }),
+            fast_start_speed: (cfg.select_fast_start_weight > 0.0)
+                .then(|| fast_start_speed(cfg, &self.eval_rig)),
             threads,
         }
     }
@@ -479,7 +473,7 @@ impl Trainer {
         } else if cfg.fast_start_prob > 0.0 && self.rng.random_bool(cfg.fast_start_prob) {
             Some(quality::fast_start(
                 &mut self.rng,
-                fast_start_speed(cfg, &self.env),
+                fast_start_speed(cfg, &self.rig),
             ))
         } else {
             None
@@ -969,10 +963,10 @@ fn eval_record(step: u64, outcome: &EvalOutcome) -> EvalRecord {
     }
 }
 
-/// The fastest start speed \[rad/s\] of `cfg`'s fast starts on `plant`: `fast_start_speed`
-/// times the plant's velocity range.
-fn fast_start_speed(cfg: &TrainConfig, plant: &RigPlant) -> f64 {
-    cfg.fast_start_speed * f64::from(plant.observation_high()[2])
+/// The fastest start speed \[rad/s\] of `cfg`'s fast starts on `rig`: `fast_start_speed`
+/// times the rig's velocity range (its observation bound).
+fn fast_start_speed(cfg: &TrainConfig, rig: &Rig) -> f64 {
+    cfg.fast_start_speed * rig.plant.velocity_range
 }
 
 /// The `policy.postcard` score weights of `cfg`.

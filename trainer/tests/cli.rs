@@ -20,6 +20,15 @@ fn train(out: &str, flags: &[&str], cwd: &Path) -> Output {
     trainer(&args, cwd)
 }
 
+/// The path of the shipped policy file.
+fn shipped_policy() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../policies/pendulum.postcard")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
 fn assert_user_error(out: &Output, needles: &[&str]) {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "stderr: {err}");
@@ -387,8 +396,8 @@ fn corrupt_checkpoint_is_refused_and_nothing_exported_from_it() {
 fn eval_optimum_reports_the_paired_gap_and_refuses_nondeterministic_episodes() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let policy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/pendulum.postcard");
-    let policy = policy.to_str().unwrap();
+    let policy = shipped_policy();
+    let policy = policy.as_str();
     let csv = dir.join("eval.csv");
     let out = trainer(
         &[
@@ -454,8 +463,8 @@ fn eval_optimum_reports_the_paired_gap_and_refuses_nondeterministic_episodes() {
 fn eval_fast_starts_are_reported_and_checked_against_the_velocity_range() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let policy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/pendulum.postcard");
-    let policy = policy.to_str().unwrap();
+    let policy = shipped_policy();
+    let policy = policy.as_str();
     let csv = dir.join("eval.csv");
     let csv = csv.to_str().unwrap();
     let run = |extra: &[&str]| {
