@@ -11,13 +11,13 @@ use crate::bench;
 use crate::firmware::{self, FirmwareConfig};
 use crate::host_policy::{HostPolicy, host_return, load_host_policy};
 use crate::link::Faults;
-use crate::plant::{Plant, build_rig, control_period_us};
+use crate::plant::{Plant, build_rig, control_period_us, takes_previous_action};
 use crate::policy_file;
 use crate::report::{self, Spread};
 use crate::session::{Episode, Session, SessionConfig};
 use crate::transport::{DEFAULT_BAUD, SerialSettings};
 use policy_runtime::Shape;
-use sim::RigPlant;
+use sim::{ActionFeedback, RigPlant};
 
 /// Hardware-in-the-loop host: builds the firmware, runs it in QEMU (or talks to a real board on a
 /// serial port) against the simulated plant.
@@ -263,21 +263,23 @@ fn check_counts(a: &RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Refuses a policy whose observation/action sizes differ from the plant's, or exceed what the
-/// link protocol carries, before any firmware is built.
+/// Refuses a policy whose observation/action sizes differ from the plant's (the observation
+/// may be followed by the previous action, `sim::feedback`), or exceed what the link protocol
+/// carries, before any firmware is built.
 fn check_policy_fits(
     policy: &std::path::Path,
     dims: Shape,
     plant: &dyn Plant,
 ) -> anyhow::Result<()> {
     let (obs, act) = (plant.observation_dim(), plant.action_dim());
-    if dims.obs != obs || dims.act != act {
+    if !(dims.obs == obs || dims.obs == obs + act) || dims.act != act {
         bail!(
             "policy {} is {dims}: it takes {} observations and gives {} actions, the rig's plant \
-             has {obs} observations and {act} actions",
+             has {obs} observations ({} with the previous action) and {act} actions",
             policy.display(),
             dims.obs,
-            dims.act
+            dims.act,
+            obs + act
         );
     }
     if dims.obs > hil_protocol::MAX_OBS || dims.act > hil_protocol::MAX_ACT {
@@ -326,8 +328,10 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
     if let Some(s) = &serial {
         s.validate()?;
     }
-    let (rig, mut plant) = build_rig(&a.rig)?;
+    let (rig, plant) = build_rig(&a.rig)?;
     check_policy_fits(&policy, dims, &plant)?;
+    let feedback = takes_previous_action(dims, &plant);
+    let mut plant = ActionFeedback::new(plant, feedback);
     let mut session = match &serial {
         // The board was flashed already: only the expected hash is needed.
         Some(s) => Session::open_serial(s, hil_protocol::policy_hash(&bytes), config)?,
@@ -341,6 +345,9 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
     };
     print_board(&session);
     println!("rig: {} ({})", rig.name, rig.description);
+    if feedback {
+        println!("the policy also observes the previous applied action (sim::feedback)");
+    }
     let episodes = run_episodes(&a, &mut session, &mut plant, host.as_mut())?;
     let summary = session.shutdown()?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
@@ -441,7 +448,7 @@ fn print_board(session: &Session) {
 fn run_episodes(
     a: &RunArgs,
     session: &mut Session,
-    plant: &mut RigPlant,
+    plant: &mut ActionFeedback<RigPlant>,
     mut host: Option<&mut HostPolicy>,
 ) -> anyhow::Result<Vec<Episode>> {
     let mut ref_plant = plant.clone();
@@ -747,9 +754,14 @@ mod tests {
         let p = write("4-64-64-2");
         let m = msg(&["--policy", &p]);
         assert!(
-            m.contains("4-64-64-2") && m.contains("3 observations and 1 actions"),
+            m.contains("4-64-64-2")
+                && m.contains("3 observations (4 with the previous action) and 1 actions"),
             "{m}"
         );
+        // 4 inputs fit (the previous action, `sim::feedback`), 5 do not.
+        let p = write("5-64-64-1");
+        let m = msg(&["--policy", &p]);
+        assert!(m.contains("5-64-64-1") && m.contains("rig's plant"), "{m}");
         let p = write("9-8-8-5");
         let m = msg(&["--policy", &p]);
         assert!(m.contains("9-8-8-5") && m.contains("rig's plant"), "{m}");

@@ -1,7 +1,7 @@
 //! The simulated plant on the host.
 
 use nalgebra::Vector2;
-use sim::{Environment, HiFiPendulum, Pendulum, Rig, RigPlant};
+use sim::{ActionFeedback, Environment, HiFiPendulum, Pendulum, Rig, RigPlant};
 
 use crate::HilError;
 
@@ -38,6 +38,23 @@ impl Plant for RigPlant {
     fn dt(&self) -> f64 {
         RigPlant::dt(self)
     }
+}
+
+/// The plant with the previous applied action appended to its observation (`sim::feedback`),
+/// for a policy trained with `observe_previous_action`.
+impl<P: Plant> Plant for ActionFeedback<P> {
+    fn state(&self) -> Vector2<f64> {
+        self.inner().state()
+    }
+    fn dt(&self) -> f64 {
+        self.inner().dt()
+    }
+}
+
+/// Whether a policy of `dims` takes the plant's observation followed by the previous action
+/// (`sim::feedback`): it has exactly the plant's action count of inputs more.
+pub fn takes_previous_action(dims: policy_runtime::Shape, plant: &dyn Plant) -> bool {
+    dims.obs == plant.observation_dim() + plant.action_dim()
 }
 
 /// Resolves `--rig NAME|FILE` (a preset of `sim::rig` or a rig file) and builds its plant.

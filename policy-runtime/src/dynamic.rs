@@ -93,6 +93,10 @@ shapes! {
     (3, 128, 128, 1),
     (3, 256, 256, 1),
     (3, 400, 300, 1),
+    // With the previous action as a fourth input (`sim::feedback`).
+    (4, 32, 32, 1),
+    (4, 64, 64, 1),
+    (4, 128, 128, 1),
 }
 
 /// A policy of any of [`DynPolicy::SUPPORTED_SHAPES`], loaded from a weight file.

@@ -18,7 +18,7 @@ use hil::session::{Session, SessionConfig};
 use hil::transport::SerialSettings;
 use hil_protocol::InferenceStatus;
 use policy_runtime::Shape;
-use sim::Pendulum;
+use sim::{ActionFeedback, Pendulum};
 
 const STEPS: usize = 200;
 
@@ -350,6 +350,68 @@ fn oversized_policies_fail_the_firmware_build_with_their_sizes() {
     std::fs::write(&path, random_policy(dims, 1).unwrap()).unwrap();
     let image = firmware::build(&FirmwareConfig::new(&path)).unwrap_or_else(|e| panic!("{e}"));
     assert!(image.elf.exists());
+}
+
+/// A policy trained with `observe_previous_action` (4 inputs: the plant's observation, then
+/// the action applied at the previous step, `sim::feedback`) on the board: the host appends
+/// the applied action to every observation it sends, and the board's actions are the host
+/// runtime's bit for bit.
+#[test]
+fn board_runs_a_policy_that_observes_the_previous_action() {
+    if !qemu_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let dims = Shape {
+        obs: 4,
+        hidden1: 64,
+        hidden2: 64,
+        act: 1,
+    };
+    let path = dir.path().join("feedback.postcard");
+    let bytes = random_policy(dims, 3).unwrap();
+    std::fs::write(&path, &bytes).unwrap();
+    let image = firmware::build(&FirmwareConfig::new(&path)).unwrap_or_else(|e| panic!("{e}"));
+    let mut host = load_host_policy(&bytes)
+        .map(|(_, p)| p)
+        .unwrap()
+        .expect("4-64-64-1 runs on the host");
+    let mut session = start(&image, Faults::default(), 0);
+    assert_eq!(session.hello().obs_dim, 4);
+    for seed in 0..2u64 {
+        let mut plant = ActionFeedback::new(Pendulum::default(), true);
+        let mut sent = Vec::new();
+        let mut reference = |obs: &[f32]| {
+            sent.push(obs.to_vec());
+            host(obs)
+        };
+        let ep = session
+            .run_episode(&mut plant, seed, STEPS, Some(&mut reference))
+            .unwrap_or_else(|e| panic!("episode {seed}: {e}"));
+        assert_eq!(ep.rows.len(), STEPS, "episode {seed} ended early");
+        assert_eq!(ep.mismatches, 0, "episode {seed}: board and host differ");
+        assert_eq!(sent.len(), STEPS);
+        assert_eq!(sent[0][3], 0.0, "nothing applied before the first step");
+        for (row, next) in ep.rows.iter().zip(&sent[1..]) {
+            assert_eq!(next.len(), 4);
+            assert_eq!(
+                next[3].to_bits(),
+                row.action.to_bits(),
+                "step {}",
+                row.step + 1
+            );
+        }
+        let fed = &mut ActionFeedback::new(Pendulum::default(), true);
+        let host_ret = host_return(fed, seed, STEPS, &mut host);
+        assert!(
+            (ep.ret - host_ret).abs() <= 1e-9 * host_ret.abs().max(1.0),
+            "episode {seed}: board return {} vs host return {host_ret}",
+            ep.ret
+        );
+    }
+    session
+        .shutdown()
+        .expect("clean shutdown with QEMU exit status 0");
 }
 
 #[test]

@@ -18,7 +18,7 @@ pub const CHECKPOINT_FILE: &str = "checkpoint.bin";
 pub const PREVIOUS_CHECKPOINT_FILE: &str = "checkpoint.prev.bin";
 const MAGIC: [u8; 8] = *b"DDPGCKPT";
 /// Checkpoint format version (see `trainer/CHECKPOINT.md`).
-pub const VERSION: u32 = 6;
+pub const VERSION: u32 = 7;
 /// Bytes before the body: magic, version, body length, body checksum.
 pub const HEADER_LEN: usize = 28;
 /// CRC-64/XZ (the `xz` and `.7z` checksum) over the body. Why not CRC-32: a body is tens of
@@ -159,7 +159,8 @@ impl Checkpoint {
     /// imply, every weight finite, the counters consistent. Returns the first problem.
     pub fn check(&self) -> Result<(), String> {
         self.config.validate().map_err(|e| e.to_string())?;
-        let env = self.rig.build().map_err(|e| format!("rig: {e}"))?;
+        let plant = self.rig.build().map_err(|e| format!("rig: {e}"))?;
+        let env = sim::ActionFeedback::new(plant, self.config.observe_previous_action);
         self.eval_rig
             .build()
             .map_err(|e| format!("evaluation rig: {e}"))?;
@@ -466,7 +467,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let run = stopped_run(tmp.path());
         let bytes = std::fs::read(run.join(CHECKPOINT_FILE)).unwrap();
-        assert_eq!(&bytes[..12], b"DDPGCKPT\x06\x00\x00\x00");
+        assert_eq!(&bytes[..12], b"DDPGCKPT\x07\x00\x00\x00");
         let body = &bytes[HEADER_LEN..];
         assert_eq!(bytes[12..20], (body.len() as u64).to_le_bytes());
         assert_eq!(bytes[20..28], CRC64.checksum(body).to_le_bytes());

@@ -14,6 +14,10 @@ impl Controller for DynPolicy {
             action.fill(f32::NAN);
         }
     }
+
+    fn input_dim(&self) -> usize {
+        self.shape().obs
+    }
 }
 
 /// Loads an exported weight file through `policy-runtime` (`path` is only used in messages).
@@ -30,12 +34,14 @@ pub fn load_policy_file(path: &std::path::Path) -> Result<DynPolicy, TrainError>
     load_runtime_policy(&bytes, path)
 }
 
-/// Checks that a policy's dimensions fit a rig's plant (3 observations, 1 action).
+/// Checks that a policy's dimensions fit a rig's plant: 3 observations (4 for a policy that
+/// also observes its previous action, `sim::feedback`), 1 action.
 pub fn check_fits(actor: &DynPolicy, rig: &sim::Rig) -> Result<(), TrainError> {
     let s = actor.shape();
-    if s.obs != 3 || s.act != 1 {
+    if !(3..=4).contains(&s.obs) || s.act != 1 {
         return Err(TrainError::Mismatch(format!(
-            "policy {s} has {} observations and {} actions, the pendulum of rig `{}` has 3 and 1",
+            "policy {s} has {} inputs and {} actions, the pendulum of rig `{}` has 3 \
+             observations (4 inputs with the previous action) and 1 action",
             s.obs, s.act, rig.name
         )));
     }

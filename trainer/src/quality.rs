@@ -155,6 +155,12 @@ impl QualitySummary {
 pub trait Controller: Sync {
     /// The command for `obs` (into `action`).
     fn act(&self, obs: &[f32], action: &mut [f32]);
+
+    /// Inputs the controller takes: the plant's observation (3), or 4 for a policy that also
+    /// observes the previous applied action (`sim::feedback`, appended by the episode loop).
+    fn input_dim(&self) -> usize {
+        3
+    }
 }
 
 impl Controller for sim::controllers::EnergySwingUp {
@@ -231,16 +237,19 @@ pub fn run_episode_in(
     trace: &mut EpisodeTrace,
 ) -> EpisodeQuality {
     let hold_prob = conditions.hold_prob;
-    let mut obs = [0.0f32; 3];
+    // The plant's observation, then (for a controller with 4 inputs) the previous applied
+    // command: the convention of `sim::feedback`.
+    let mut obs = [0.0f32; 4];
+    let inputs = ctrl.input_dim().clamp(3, 4);
     let mut action = [0.0f32; 1];
     let (low, high) = (plant.action_low()[0], plant.action_high()[0]);
-    plant.reset(seed, &mut obs);
+    plant.reset(seed, &mut obs[..3]);
     if let Some(speed) = conditions.fast_start_speed {
         let mut starts = ChaCha8Rng::seed_from_u64(seed);
         starts.set_stream(9);
         let (th, w) = fast_start(&mut starts, speed);
         plant.set_state(nalgebra::Vector2::new(th, w));
-        obs.copy_from_slice(&plant.observation());
+        obs[..3].copy_from_slice(&plant.observation());
     }
     let mut losses = ChaCha8Rng::seed_from_u64(seed);
     losses.set_stream(7);
@@ -251,16 +260,13 @@ pub fn run_episode_in(
     let mut held = 0.0f32;
     let mut ret = 0.0;
     for _ in 0..plant.max_episode_steps() {
-        ctrl.act(&obs, &mut action);
+        ctrl.act(&obs[..inputs], &mut action);
         let lost = hold_prob > 0.0 && losses.random_bool(hold_prob.min(1.0));
         if !lost {
-            held = if action[0].is_nan() {
-                0.0
-            } else {
-                action[0].clamp(low, high)
-            };
+            held = sim::feedback::applied_action(action[0], low, high);
         }
-        let r = plant.step(&[held], &mut obs);
+        let r = plant.step(&[held], &mut obs[..3]);
+        obs[3] = held;
         ret += r.reward;
         let s = plant.state();
         trace.theta.push(wrap_angle(s.x));
@@ -671,6 +677,44 @@ mod tests {
         assert_eq!(fast_start(&mut rng, 0.0).1, 0.0);
         run_episode_in(&mut plant, &lqr, 3, rest, &mut trace);
         assert!(trace.theta_dot[0].abs() < 1.0, "{}", trace.theta_dot[0]);
+    }
+
+    /// A controller with 4 inputs that commands 1 minus its 4th input (so its commands
+    /// alternate 1, 0, 1, ... while none is lost) and records its 4th inputs.
+    struct Toggle(std::sync::Mutex<Vec<f32>>);
+
+    impl Controller for Toggle {
+        fn act(&self, obs: &[f32], action: &mut [f32]) {
+            assert_eq!(obs.len(), 4);
+            self.0.lock().unwrap().push(obs[3]);
+            action[0] = 1.0 - obs[3];
+        }
+
+        fn input_dim(&self) -> usize {
+            4
+        }
+    }
+
+    #[test]
+    fn a_four_input_controller_observes_the_previous_applied_command() {
+        let rig = Rig::preset("realistic").unwrap();
+        let mut plant = rig.build().unwrap();
+        let mut trace = EpisodeTrace::default();
+        let toggle = Toggle(std::sync::Mutex::new(Vec::new()));
+        run_episode(&mut plant, &toggle, 1, 0.0, &mut trace);
+        let seen = std::mem::take(&mut *toggle.0.lock().unwrap());
+        // 0 after the reset, then the applied command.
+        assert_eq!(&seen[..6], &[0.0, 1.0, 0.0, 1.0, 0.0, 1.0]);
+        assert_eq!(seen.len(), trace.torque.len());
+        // Under link loss the held command is what the plant applied, and what is fed back.
+        run_episode(&mut plant, &toggle, 1, 0.5, &mut trace);
+        let seen = std::mem::take(&mut *toggle.0.lock().unwrap());
+        assert_eq!(seen[0], 0.0);
+        for (k, &u) in trace.torque.iter().enumerate().take(seen.len() - 1) {
+            assert_eq!(seen[k + 1], u as f32, "step {k}");
+        }
+        // Commands were lost (a command repeated), and yet the feedback followed the plant.
+        assert!(trace.torque.windows(2).any(|w| w[0] == w[1]));
     }
 
     #[test]

@@ -60,6 +60,10 @@ impl Controller for Recorder<'_> {
         }
         Controller::act(self.inner, obs, action);
     }
+
+    fn input_dim(&self) -> usize {
+        self.inner.input_dim()
+    }
 }
 
 /// The f32 network of a decoded file, in f64 for calibration.

@@ -16,7 +16,7 @@ use crate::selection;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sim::{Environment, Rig, RigPlant};
+use sim::{ActionFeedback, Environment, Rig, RigPlant};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -98,7 +98,9 @@ pub struct Trainer {
     noise: Noise,
     rig: Rig,
     eval_rig: Rig,
-    env: RigPlant,
+    /// The training plant; its observation includes the previous action with
+    /// `observe_previous_action`.
+    env: ActionFeedback<RigPlant>,
     step: u64,
     episode: u64,
     updates: u64,
@@ -161,7 +163,7 @@ impl Trainer {
         }
         let (rig, eval_rig) = resolve_rigs(&config)?;
         std::fs::create_dir_all(run_dir).map_err(|e| TrainError::io(run_dir, e))?;
-        let env = build_env(&rig)?;
+        let env = build_env(&rig, &config)?;
         check_memory(&config, env.observation_dim(), env.action_dim())?;
         if config.mirror_augmentation && env.action_low()[0] != -env.action_high()[0] {
             return Err(crate::config::ConfigError::Invalid {
@@ -245,7 +247,7 @@ impl Trainer {
             replay: ck.replay,
             rng: ck.rng.restore(),
             noise: ck.noise,
-            env: build_env(&ck.rig)?,
+            env: build_env(&ck.rig, &ck.config)?,
             rig: ck.rig,
             eval_rig: ck.eval_rig,
             step: ck.step,
@@ -479,8 +481,10 @@ impl Trainer {
             None
         };
         if let Some((th, w)) = start {
-            self.env.set_state(nalgebra::Vector2::new(th, w));
-            obs.copy_from_slice(&self.env.observation());
+            let plant = self.env.inner_mut();
+            plant.set_state(nalgebra::Vector2::new(th, w));
+            let sensed = plant.observation();
+            self.env.observe(&sensed, obs);
         }
         self.noise.reset();
     }
@@ -668,8 +672,10 @@ impl Trainer {
             self.replay
                 .push(&buf.obs, &buf.action, r, res.terminated, &buf.next_obs);
             if cfg.mirror_augmentation {
-                let (mo, mn) = (mirror(&buf.obs), mirror(&buf.next_obs));
-                self.replay.push(&mo, &[-a], r, res.terminated, &mn);
+                mirror(&buf.obs, &mut buf.mirrored);
+                mirror(&buf.next_obs, &mut buf.mirrored_next);
+                self.replay
+                    .push(&buf.mirrored, &[-a], r, res.terminated, &buf.mirrored_next);
             }
             std::mem::swap(&mut buf.obs, &mut buf.next_obs);
             self.step += 1;
@@ -831,6 +837,8 @@ struct LoopFiles {
 struct StepBuffers {
     obs: Vec<f32>,
     next_obs: Vec<f32>,
+    mirrored: Vec<f32>,
+    mirrored_next: Vec<f32>,
     action: Vec<f32>,
     noise: Vec<f64>,
 }
@@ -840,6 +848,8 @@ impl StepBuffers {
         Self {
             obs: vec![0.0; obs_dim],
             next_obs: vec![0.0; obs_dim],
+            mirrored: vec![0.0; obs_dim],
+            mirrored_next: vec![0.0; obs_dim],
             action: vec![0.0; act_dim],
             noise: vec![0.0; act_dim],
         }
@@ -1046,9 +1056,13 @@ pub fn shaped_reward(
     r
 }
 
-/// The left-right mirror image `(cos θ, −sin θ, −θ̇)` of a pendulum observation.
-pub fn mirror(obs: &[f32]) -> [f32; 3] {
-    [obs[0], -obs[1], -obs[2]]
+/// Writes the left-right mirror image of a pendulum observation into `out`: `(cos θ, −sin θ,
+/// −θ̇)`, and `−u_prev` for the previous action of `observe_previous_action` (every element
+/// but the first changes sign).
+pub fn mirror(obs: &[f32], out: &mut [f32]) {
+    for (i, (o, &x)) in out.iter_mut().zip(obs).enumerate() {
+        *o = if i == 0 { x } else { -x };
+    }
 }
 
 fn resolve_rigs(config: &TrainConfig) -> Result<(Rig, Rig), TrainError> {
@@ -1062,8 +1076,9 @@ fn resolve_rigs(config: &TrainConfig) -> Result<(Rig, Rig), TrainError> {
     Ok((rig, eval_rig))
 }
 
-fn build_env(rig: &Rig) -> Result<RigPlant, TrainError> {
-    rig.build().map_err(TrainError::from)
+fn build_env(rig: &Rig, config: &TrainConfig) -> Result<ActionFeedback<RigPlant>, TrainError> {
+    let plant = rig.build().map_err(TrainError::from)?;
+    Ok(ActionFeedback::new(plant, config.observe_previous_action))
 }
 
 fn make_noise(config: &TrainConfig, low: &[f32], high: &[f32]) -> Noise {
@@ -1262,6 +1277,31 @@ mod tests {
             ..small_config()
         };
         check_resume(td3);
+    }
+
+    #[test]
+    fn the_previous_action_input_trains_exports_and_resumes() {
+        let config = TrainConfig {
+            observe_previous_action: true,
+            ..small_config()
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("run");
+        let mut t = Trainer::new(config.clone(), &dir).unwrap();
+        assert_eq!(t.agent.obs_dim(), 4);
+        // The fourth input is scaled from the action bounds like the others.
+        assert_eq!(t.agent.scaling.obs_offset.len(), 4);
+        let mut buf = StepBuffers::new(4, 1);
+        t.start_episode(&config, &mut buf.obs);
+        assert_eq!(buf.obs[3], 0.0);
+        t.run(&RunOptions {
+            quiet: true,
+            stop_after: None,
+        })
+        .unwrap();
+        let policy = crate::eval::load_policy_file(&dir.join(files::POLICY)).unwrap();
+        assert_eq!(policy.shape().obs, 4);
+        check_resume(config);
     }
 
     fn check_resume(config: TrainConfig) {
