@@ -72,6 +72,13 @@
 //! The params structs are serde types (missing fields take defaults, unknown fields are errors),
 //! so they can be embedded in configuration files.
 //!
+//! # Action feedback ([`feedback`])
+//!
+//! [`ActionFeedback`] wraps any [`Environment`] so that its observation is followed by the
+//! action the plant applied at the previous step (0 after a reset): the one convention for a
+//! controller that observes its own previous command, shared by the trainer's training and
+//! evaluation and the hardware-in-the-loop host.
+//!
 //! # Controllers ([`controllers`])
 //!
 //! [`controllers::EnergySwingUp`]: energy pumping `u = clip(k_E·(−Ẽ)·sgn θ̇, ±u_max)` with

@@ -32,12 +32,16 @@ fn main() -> anyhow::Result<()> {
         rig.name,
         SPEEDS.len() * ANGLES
     );
-    let lqr = recovered(&mut plant, v_max, |obs| baseline.act(obs));
+    let lqr = recovered(&mut plant, v_max, |obs, _| baseline.act(obs));
     for path in &args[2..] {
         let policy = trainer::eval::load_policy_file(std::path::Path::new(path))?;
-        let ours = recovered(&mut plant, v_max, |obs| {
+        // A policy trained with `observe_previous_action` takes the previous applied action
+        // as a fourth input (`sim::feedback`).
+        let inputs = policy.shape().obs.clamp(3, 4);
+        let ours = recovered(&mut plant, v_max, |obs, previous| {
+            let input = [obs[0], obs[1], obs[2], previous];
             let mut a = [0.0f32; 1];
-            policy.act(obs, &mut a).map_or(0.0, |_| a[0])
+            policy.act(&input[..inputs], &mut a).map_or(0.0, |_| a[0])
         });
         let mut by_speed = std::collections::BTreeMap::new();
         for (&(_, w), ok) in starts(v_max).iter().zip(&ours) {
@@ -70,8 +74,10 @@ fn starts(v_max: f64) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// For each start of [`starts`], whether `act` brings the rod upright and keeps it there.
-fn recovered(plant: &mut RigPlant, v_max: f64, act: impl Fn(&[f32; 3]) -> f32) -> Vec<bool> {
+/// For each start of [`starts`], whether `act` (given the observation and the action applied
+/// at the previous step) brings the rod upright and keeps it there.
+fn recovered(plant: &mut RigPlant, v_max: f64, act: impl Fn(&[f32; 3], f32) -> f32) -> Vec<bool> {
+    let (low, high) = (plant.action_low()[0], plant.action_high()[0]);
     starts(v_max)
         .iter()
         .enumerate()
@@ -82,8 +88,10 @@ fn recovered(plant: &mut RigPlant, v_max: f64, act: impl Fn(&[f32; 3]) -> f32) -
             let mut o = plant.observation();
             let steps = plant.max_episode_steps();
             let mut upright_tail = 0;
+            let mut previous = 0.0;
             for t in 0..steps {
-                plant.step(&[act(&o)], &mut o);
+                previous = sim::feedback::applied_action(act(&o, previous), low, high);
+                plant.step(&[previous], &mut o);
                 if t + SUCCESS_WINDOW >= steps
                     && sim::wrap_angle(plant.state()[0]).abs() < SUCCESS_ANGLE
                 {
