@@ -5,7 +5,8 @@
 # policy-runtime): mean return, success, steady-state |θ|, chatter and the paired return
 # difference. Extra arguments go to `trainer train`.
 #
-# SEEDS (default "0 1 2 3 4") chooses the seeds. With MIN_SUCCESS and/or MIN_DIFF set, the
+# SEEDS (default "0 1 2 3 4") chooses the seeds, RIGS (default: every file of rigs/examples,
+# by name without `.toml`) the rigs. With MIN_SUCCESS and/or MIN_DIFF set, the
 # script fails (exit 1, after every run) when a policy keeps fewer episodes upright than
 # MIN_SUCCESS (a fraction) or its paired return difference is below MIN_DIFF points; CI runs
 # seed 0 with MIN_SUCCESS=0.95 MIN_DIFF=-5 (BENCHMARKS.md, "Rigs it was not tuned on").
@@ -19,7 +20,13 @@ mkdir -p "$out"
 status=0
 printf '%-16s %4s  %-32s  %-32s  %s\n' rig seed "policy: return, success, |θ|ss, chatter" \
     "LQR: return, success, |θ|ss, chatter" "paired difference"
-for file in rigs/examples/*.toml; do
+files=()
+if [ -n "${RIGS:-}" ]; then
+    for rig in $RIGS; do files+=("rigs/examples/$rig.toml"); done
+else
+    files=(rigs/examples/*.toml)
+fi
+for file in "${files[@]}"; do
     rig=$(basename "$file" .toml)
     for seed in $seeds; do
         dir="$out/$rig-$seed"
