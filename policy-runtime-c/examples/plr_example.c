@@ -3,7 +3,9 @@
  *   cc -O2 -I policy-runtime-c/include policy-runtime-c/examples/plr_example.c \
  *      target/release/libpolicy_runtime_c.a -lpthread -ldl -lm -o plr_example
  *   ./plr_example policies/pendulum.postcard
- * prints one line per observation: the status code and the action's bits. */
+ * prints one line per observation: the inputs' bits, the status code and the action's bits.
+ * A policy trained with --observe-previous-action true (plr_obs_len gives 4) also takes the
+ * torque applied at the previous step: here the previous action, 0 at the start. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,7 +32,14 @@ int main(int argc, char **argv) {
         fprintf(stderr, "plr_load: error %d\n", (int)rc);
         return 1;
     }
-    float obs[PLR_OBS];
+    size_t n = 0;
+    rc = plr_obs_len(storage, sizeof storage, &n);
+    if (rc != PLR_OK) {
+        fprintf(stderr, "plr_obs_len: error %d\n", (int)rc);
+        return 1;
+    }
+    float obs[PLR_OBS_MAX];
+    float previous = 0.0f; /* the torque applied at the previous step (4-input policies) */
     for (int i = 0; i < 40; i++) {
         for (int k = 0; k < 5; k++) {
             static const float w[5] = {-8.0f, -1.5f, 0.0f, 0.7f, 8.0f};
@@ -40,12 +49,18 @@ int main(int argc, char **argv) {
             obs[0] = __builtin_cosf(th);
             obs[1] = __builtin_sinf(th);
             obs[2] = w[k];
+            obs[3] = previous;
             float action[PLR_ACT];
-            rc = plr_act(storage, sizeof storage, obs, PLR_OBS, action, PLR_ACT);
-            uint32_t o[3], a;
-            memcpy(o, obs, sizeof o);
+            rc = plr_act(storage, sizeof storage, obs, n, action, PLR_ACT);
+            previous = action[0];
+            for (size_t d = 0; d < n; d++) {
+                uint32_t o;
+                memcpy(&o, &obs[d], sizeof o);
+                printf("%08x ", o);
+            }
+            uint32_t a;
             memcpy(&a, action, sizeof a);
-            printf("%08x %08x %08x %d %08x\n", o[0], o[1], o[2], (int)rc, a);
+            printf("%d %08x\n", (int)rc, a);
         }
     }
     return 0;

@@ -6,14 +6,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// Observations of the pendulum policy: `cos θ`, `sin θ`, `θ̇` (rad/s).
+// Observations of the pendulum: `cos θ`, `sin θ`, `θ̇` (rad/s).
 #define PLR_OBS 3
+
+// The most inputs a policy takes: the observations, then the previous applied torque (N·m)
+// for a policy trained with `--observe-previous-action true`.
+#define PLR_OBS_MAX 4
 
 // Actions of the pendulum policy: the torque (N·m).
 #define PLR_ACT 1
 
-// Bytes of storage one policy needs (at least `plr_storage_size()`).
-#define PLR_STORAGE_SIZE 24064
+// Bytes of storage any policy fits in (at least `plr_storage_size()`).
+#define PLR_STORAGE_SIZE 18304
+
+// Bytes of storage any int8 policy fits in (an f32 one is refused with
+// `PLR_ERR_STORAGE_SIZE`): for boards with little RAM.
+#define PLR_STORAGE_SIZE_INT8 5760
 
 // Alignment the storage needs, bytes.
 #define PLR_STORAGE_ALIGN 64
@@ -34,7 +42,7 @@ enum PlrStatus
   PLR_NON_FINITE_OUTPUT = 2,
   // A pointer argument is null.
   PLR_ERR_NULL = -1,
-  // The storage is smaller than `plr_storage_size()`.
+  // The storage is smaller than the policy's network needs.
   PLR_ERR_STORAGE_SIZE = -2,
   // The storage is not aligned to `PLR_STORAGE_ALIGN`.
   PLR_ERR_STORAGE_ALIGN = -3,
@@ -42,7 +50,7 @@ enum PlrStatus
   PLR_ERR_NOT_LOADED = -4,
   // `obs_len` or `action_len` is not the policy's.
   PLR_ERR_LENGTH = -5,
-  // The file's network is not 3-64-64-1.
+  // The file's network is neither 3-64-64-1 nor 4-64-64-1.
   PLR_ERR_SHAPE = -6,
   // The file is not a valid weight file.
   PLR_ERR_FORMAT = -7,
@@ -61,24 +69,36 @@ typedef int32_t PlrStatus;
 extern "C" {
 #endif // __cplusplus
 
-// Bytes of storage one policy needs.
+// Bytes of storage any policy needs (`PLR_STORAGE_SIZE` or less).
 size_t plr_storage_size(void);
 
-// Validates the weight file `bytes[..len]` (f32 `PLCY` or int8 `PLQ8`, 3-64-64-1) and loads
-// it into `storage` (`storage_len` bytes, at least `plr_storage_size()`, aligned to
-// `PLR_STORAGE_ALIGN`). Returns `PLR_OK` or a negative code; on error the storage is
-// unchanged. The file's bytes are copied: they need not outlive the call.
+// Validates the weight file `bytes[..len]` (f32 `PLCY` or int8 `PLQ8`; 3-64-64-1, or
+// 4-64-64-1 for a policy that observes the previous action) and loads it into `storage`
+// (`storage_len` bytes: `PLR_STORAGE_SIZE` fits any policy, `PLR_STORAGE_SIZE_INT8` an int8
+// one; aligned to `PLR_STORAGE_ALIGN`).
+// Returns `PLR_OK` or a negative code; on error the storage is unchanged. The file's bytes
+// are copied: they need not outlive the call.
 //
 // # Safety
 // `storage` must point to `storage_len` writable bytes not used for anything else while the
 // policy lives there, and `bytes` to `len` readable bytes.
 PlrStatus plr_load(uint8_t *storage, size_t storage_len, const uint8_t *bytes, size_t len);
 
-// Computes the action for `obs[..obs_len]` (`obs_len` = 3: `cos θ`, `sin θ`, `θ̇`) into
-// `action[..action_len]` (`action_len` = 1), with the policy `plr_load` put in `storage`.
-// Returns `PLR_OK`, `PLR_NON_FINITE_OBSERVATION` or `PLR_NON_FINITE_OUTPUT` (the action is
-// then the safe action, zero clamped into the bounds), or a negative code (nothing written).
-// The same work for every input; bit-identical to the Rust runtime's action.
+// The number of inputs the policy in `storage` takes, written to `*obs_len`: 3 (`cos θ`,
+// `sin θ`, `θ̇`), or 4 for a policy that also observes the previous applied torque. Returns
+// `PLR_OK` or a negative code (`PLR_ERR_NOT_LOADED` if no policy is loaded; nothing written).
+//
+// # Safety
+// As `plr_act`'s `storage`; `obs_len` must point to a writable `size_t`.
+PlrStatus plr_obs_len(const uint8_t *storage, size_t storage_len, size_t *obs_len);
+
+// Computes the action for `obs[..obs_len]` into `action[..action_len]` (`action_len` = 1),
+// with the policy `plr_load` put in `storage`. `obs_len` is the policy's (`plr_obs_len`): 3,
+// `cos θ`, `sin θ`, `θ̇` (rad/s); or 4, those and the torque the plant applied at the
+// previous step (N·m, clipped to the bounds; 0 after a reset). Returns `PLR_OK`,
+// `PLR_NON_FINITE_OBSERVATION` or `PLR_NON_FINITE_OUTPUT` (the action is then the safe
+// action, zero clamped into the bounds), or a negative code (nothing written). The same work
+// for every input; bit-identical to the Rust runtime's action.
 //
 // # Safety
 // `storage` must be the storage of a successful `plr_load`, or zeroed or `plr_init`ed

@@ -316,8 +316,8 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
         self.safe_action = b.safe_action;
     }
 
-    /// A zero policy (only as a starting point for `load`).
-    pub(crate) const fn blank() -> Self {
+    /// A zero policy (only as a starting point for [`Policy::load`]).
+    pub const fn blank() -> Self {
         Self {
             offset: [0.0; OBS],
             scale: [1.0; OBS],

@@ -2,7 +2,7 @@
 //! compiled with `arm-none-eabi-gcc` and linked against `policy-runtime-c`'s static library for
 //! the Cortex-M4F, run under QEMU (`netduinoplus2`). Its actions equal the Rust runtime's, and
 //! so the Rust firmware's (`hil::firmware_self_test_under_qemu` pins those), bit for bit, for
-//! both weight precisions.
+//! both weight precisions, and for a policy that observes the previous action (4 inputs).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -101,7 +101,12 @@ fn c_firmware_under_qemu_matches_the_rust_runtime() {
         [0x3f35_04f3, 0x3f35_04f3, 0xc000_0000],
         [0x7fc0_0000, 0, 0],
     ];
-    for file in ["pendulum.postcard", "pendulum-int8.postcard"] {
+    for file in [
+        "pendulum.postcard",
+        "pendulum-int8.postcard",
+        "strong-motor-prev-action.postcard",
+        "strong-motor-prev-action-int8.postcard",
+    ] {
         let policy = std::fs::read(workspace().join("policies").join(file)).unwrap();
         let elf = build(dir.path(), &lib, &policy);
         let out = Command::new("timeout")
@@ -126,10 +131,16 @@ fn c_firmware_under_qemu_matches_the_rust_runtime() {
         let host = policy_runtime::DynPolicy::from_bytes(&policy).unwrap();
         let lines: Vec<&str> = text.lines().filter(|l| l.contains("action bits")).collect();
         assert_eq!(lines.len(), known.len(), "{file}: {text}");
+        // A 4-input policy also gets the previous action (0 first), as main.c feeds it back.
+        let mut previous = 0.0f32;
         for (line, obs) in lines.iter().zip(&known) {
-            let obs = obs.map(f32::from_bits);
+            let mut obs = obs.map(f32::from_bits).to_vec();
+            if host.shape().obs == 4 {
+                obs.push(previous);
+            }
             let mut a = [0.0f32];
             let status = host.act(&obs, &mut a).unwrap();
+            previous = a[0];
             let code = if status == policy_runtime::Status::Ok {
                 0
             } else {

@@ -1,7 +1,8 @@
 /* C firmware using policy-runtime-c: the policy file is linked in (policy_file.c, generated
  * by the test from a weight file), loaded into static storage, and run on the self-test's
  * observations; each line prints the status and the action's bits, as the Rust firmware's
- * self-test does. */
+ * self-test does. A policy trained with --observe-previous-action true (plr_obs_len gives 4)
+ * also gets the torque applied at the previous step: here the previous action, 0 first. */
 #include <stdint.h>
 
 #include "policy_runtime.h"
@@ -22,6 +23,12 @@ int main(void) {
         sh_puts("c-firmware: plr_load failed\n");
         return 1;
     }
+    size_t n = 0;
+    if (plr_obs_len(storage, sizeof storage, &n) != PLR_OK) {
+        sh_puts("c-firmware: plr_obs_len failed\n");
+        return 1;
+    }
+    float previous = 0.0f;
     /* Upright at rest, hanging at rest, 45 degrees falling (the Rust self-test's), then one
      * non-finite observation. */
     static const uint32_t known[4][3] = {
@@ -31,12 +38,14 @@ int main(void) {
         {0x7fc00000u, 0x00000000u, 0x00000000u},
     };
     for (int k = 0; k < 4; k++) {
-        float obs[PLR_OBS], action[PLR_ACT];
+        float obs[PLR_OBS_MAX], action[PLR_ACT];
         for (int d = 0; d < PLR_OBS; d++) {
             union { uint32_t u; float f; } c = {known[k][d]};
             obs[d] = c.f;
         }
-        rc = plr_act(storage, sizeof storage, obs, PLR_OBS, action, PLR_ACT);
+        obs[PLR_OBS] = previous;
+        rc = plr_act(storage, sizeof storage, obs, n, action, PLR_ACT);
+        previous = action[0];
         union { float f; uint32_t u; } a = {action[0]};
         char line[] = "c-firmware: status S action bits 0x00000000\n";
         line[19] = (char)('0' + rc);
