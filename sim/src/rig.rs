@@ -255,6 +255,14 @@ impl Rig {
         self.plant.dt
     }
 
+    /// The longest actuator delay an episode can draw \[control periods\]: 0 when the command
+    /// always acts in the period it is sent (every `model = "reference"` rig).
+    pub fn max_actuator_delay_steps(&self) -> u32 {
+        let imp = &self.plant.imperfections;
+        imp.actuator_delay_steps
+            .max(imp.actuator_delay_steps_max.unwrap_or(0))
+    }
+
     /// Episode length \[steps\].
     pub fn max_episode_steps(&self) -> usize {
         self.plant.max_episode_steps
@@ -397,5 +405,30 @@ mod tests {
             r.build().unwrap();
             r.baseline().unwrap();
         }
+    }
+
+    #[test]
+    fn the_longest_delay_is_the_fixed_one_or_the_drawn_maximum() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../rigs/examples/");
+        for (name, want) in [("realistic", 0), ("reference", 0), ("desktop", 0)] {
+            assert_eq!(
+                Rig::preset(name).unwrap().max_actuator_delay_steps(),
+                want,
+                "{name}"
+            );
+        }
+        for (file, want) in [
+            ("lab-50hz-delay", 1),
+            ("strong-motor", 1),
+            ("weak-motor", 0),
+        ] {
+            let rig = Rig::from_file(Path::new(&format!("{dir}{file}.toml"))).unwrap();
+            assert_eq!(rig.max_actuator_delay_steps(), want, "{file}");
+        }
+        let mut rig = Rig::preset("realistic").unwrap();
+        rig.plant.imperfections.actuator_delay_steps = 2;
+        assert_eq!(rig.max_actuator_delay_steps(), 2);
+        rig.plant.imperfections.actuator_delay_steps_max = Some(5);
+        assert_eq!(rig.max_actuator_delay_steps(), 5);
     }
 }

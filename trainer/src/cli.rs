@@ -244,7 +244,7 @@ fn train_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     };
     args.overrides.apply(&mut config);
     let rig = sim::Rig::resolve(&config.rig)?;
-    let scale = crate::time_scale::RigTimeScale::for_rig(&rig);
+    let scale = crate::rig_defaults::RigDefaults::for_rig(&rig);
     let explicit = |f: &str| args.overrides.is_given(f) || file_keys.iter().any(|k| k == f);
     scale.fill(&mut config, explicit);
     config.validate()?;

@@ -200,12 +200,15 @@ train_config! {
     /// The actor and critic also observe the command the plant applied at the previous step
     /// (`sim::feedback`): the observation becomes `(cos θ, sin θ, θ̇, u_prev)`, `u_prev` 0 after
     /// a reset (mirrored to `−u_prev`). A delay of a control period is then part of what the
-    /// policy sees instead of a hidden state. On `rigs/examples/strong-motor.toml` (0 or 1
-    /// period of delay per episode) seeds 0–9 kept 99.5–99.7 % upright (without: 81.7 % on
-    /// seed 1, 96.6 % on seed 7) and beat the LQR by 4.7 ± 1.3 more points; on `realistic` (no
-    /// delay) it changed nothing on average (`trainer/README.md`). The exported policy takes 4 inputs:
-    /// `trainer eval` and `hil` append the applied command themselves; a firmware reading its
-    /// own sensors appends its last command.
+    /// policy sees instead of a hidden state. Left out of the config file and the flags,
+    /// `train` derives it from the rig: on when an episode can draw an actuator delay of a
+    /// period or more, off otherwise (`crate::rig_defaults`; this `false` is the value for the
+    /// presets, which have no delay). On `rigs/examples/strong-motor.toml` (0 or 1 period of
+    /// delay per episode) seeds 0–9 kept 99.5–99.7 % upright (without: 81.7 % on seed 1, 96.6 %
+    /// on seed 7) and beat the LQR by 4.7 ± 1.3 more points; on `lab-50hz-delay` (always one
+    /// period) a third of the chatter for 2.0 ± 1.6 points of return (`trainer/README.md`).
+    /// The exported policy takes 4 inputs: `trainer eval`, `hil` and the C library take it; a
+    /// firmware reading its own sensors appends its last command.
     observe_previous_action: bool = false;
     /// TD3 (Fujimoto et al. 2018): a second critic; the TD target takes the smaller of the two
     /// target critics' values (clipped double Q), against DDPG's over-estimation.

@@ -26,10 +26,10 @@ pub mod quality;
 pub mod quantize;
 mod regularisers;
 pub mod replay;
+pub mod rig_defaults;
 pub mod robustness;
 pub mod selection;
 pub mod sweep;
-pub mod time_scale;
 pub mod train;
 pub mod worker;
 

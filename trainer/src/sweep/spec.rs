@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
 use crate::error::TrainError;
-use crate::time_scale::RigTimeScale;
+use crate::rig_defaults::RigDefaults;
 
 /// Most jobs one sweep may have (configurations × seeds).
 pub const MAX_JOBS: usize = 100_000;
@@ -132,7 +132,7 @@ impl SweepSpec {
 
     /// The base configuration with the spec's rig (relative paths resolved against `dir`, the
     /// sweep file's folder). `gamma` and `total_steps`, when neither the base file nor
-    /// `[params]` sets them, take the rig's time-scale defaults ([`RigTimeScale`]) of this rig;
+    /// `[params]` sets them, take the rig's time-scale defaults ([`RigDefaults`]) of this rig;
     /// a sweep whose `[params]` vary `rig` should set both.
     pub fn base_config(&self, dir: &Path) -> Result<TrainConfig, TrainError> {
         let (mut config, base_keys) = match &self.base {
@@ -150,7 +150,7 @@ impl SweepSpec {
         // The rig's time-scale defaults for what neither the base nor [params] sets.
         let rig = sim::Rig::resolve(&config.rig)?;
         let explicit = |f: &str| base_keys.iter().any(|k| k == f) || self.params.contains_key(f);
-        RigTimeScale::for_rig(&rig).fill(&mut config, explicit);
+        RigDefaults::for_rig(&rig).fill(&mut config, explicit);
         // One thread per job: jobs, not threads, use the cores.
         config.threads = 1;
         Ok(config)
