@@ -67,6 +67,10 @@
 //! | `mass_scale` | factor | 0 < min ≤ max | off | [0.9, 1.1] |
 //! | `length_scale` | factor | 0 < min ≤ max | off | [0.95, 1.05] |
 //! | `damping_scale` | factor | 0 < min ≤ max | off | [0.5, 1.5] |
+//! | `coulomb_friction_scale`, `torque_limit_scale`, `sensor_noise_scale`, `actuator_time_constant_scale` | factor | 0 < min ≤ max | off | off |
+//! | `actuator_delay_steps_max` | periods | `actuator_delay_steps` ..= 10 000 | off | off |
+//!
+//! (The full table, with the order of the per-episode draws: [`Imperfections`].)
 //!
 //! Invalid parameters are rejected at construction with a [`ParamError`] naming the field.
 //! The params structs are serde types (missing fields take defaults, unknown fields are errors),
