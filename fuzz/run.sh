@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-60}
 shift || true
 all=(weights_raw weights_crc weights_int8 policy_act frame_raw frame_host_msg frame_board_msg cobs
-     train_config rig_file checkpoint)
+     train_config rig_file checkpoint c_api)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 

@@ -184,6 +184,22 @@ fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
         s.push(("rig_file", name.to_string(), rig.to_toml().into_bytes()));
     }
     s.push(("checkpoint", "small".into(), small_checkpoint_body()));
+    for (file, n) in [
+        ("pendulum.postcard", 3u8),
+        ("pendulum-int8.postcard", 3),
+        ("strong-motor-prev-action.postcard", 4),
+        ("strong-motor-prev-action-int8.postcard", 4),
+    ] {
+        let policies = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
+        let bytes = std::fs::read(policies.join(file)).unwrap();
+        // The whole storage, the policy's input count, an observation, the file's body.
+        let mut seed = vec![0xFF, 0xFF, n];
+        for x in [0.9f32, 0.3, -1.5, 0.5] {
+            seed.extend_from_slice(&x.to_le_bytes());
+        }
+        seed.extend_from_slice(&bytes[..bytes.len() - 4]);
+        s.push(("c_api", file.trim_end_matches(".postcard").into(), seed));
+    }
     s
 }
 
@@ -204,6 +220,9 @@ fn accepted(target: &str, seed: &[u8]) -> Result<(), String> {
             .map(drop)
             .map_err(|e| e.to_string()),
         "weights_int8" => policy_runtime::format::decode_int8(&with_crc(seed))
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "c_api" => policy_runtime::DynPolicy::from_bytes(&with_crc(&seed[19..]))
             .map(drop)
             .map_err(|e| e.to_string()),
         "policy_act" => policy_runtime::Policy::<3, 8, 8, 1>::from_bytes(&with_crc(&seed[12..]))
@@ -260,6 +279,7 @@ fn fuzz_seed_corpora_are_accepted_inputs() {
         "train_config",
         "rig_file",
         "checkpoint",
+        "c_api",
     ];
     for target in targets {
         let dir = corpus(target);
