@@ -1,6 +1,7 @@
 //! C firmware (issue 13 §4): a bare-metal C program (`policy-runtime-c/examples/firmware/`)
 //! compiled with `arm-none-eabi-gcc` and linked against `policy-runtime-c`'s static library for
-//! the Cortex-M4F, run under QEMU (`netduinoplus2`). Its actions equal the Rust runtime's, and
+//! the Cortex-M4F, run under QEMU (`netduinoplus2`), and for the Cortex-M0 (`microbit`, 16 KiB
+//! of RAM: int8 policies in `PLR_STORAGE_SIZE_INT8` bytes). Its actions equal the Rust runtime's, and
 //! so the Rust firmware's (`hil::firmware_self_test_under_qemu` pins those), bit for bit, for
 //! both weight precisions, and for a policy that observes the previous action (4 inputs).
 
@@ -11,10 +12,41 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The Cortex-M4F static library, built by cargo for the MCU target.
-fn static_library() -> PathBuf {
+/// A board the C firmware is built for: the Rust target of its static library, the C
+/// compiler's CPU flags, the linker script, the storage size and the QEMU machine.
+struct CBoard {
+    target: &'static str,
+    cflags: &'static [&'static str],
+    link: &'static str,
+    storage: &'static str,
+    machine: &'static str,
+}
+
+const M4F: CBoard = CBoard {
+    target: "thumbv7em-none-eabihf",
+    cflags: &[
+        "-mcpu=cortex-m4",
+        "-mthumb",
+        "-mfloat-abi=hard",
+        "-mfpu=fpv4-sp-d16",
+    ],
+    link: "link.ld",
+    storage: "PLR_STORAGE_SIZE",
+    machine: "netduinoplus2",
+};
+
+const M0: CBoard = CBoard {
+    target: "thumbv6m-none-eabi",
+    cflags: &["-mcpu=cortex-m0", "-mthumb", "-mfloat-abi=soft"],
+    link: "link-m0.ld",
+    storage: "PLR_STORAGE_SIZE_INT8",
+    machine: "microbit",
+};
+
+/// The static library for `target`, built by cargo.
+fn static_library(target: &str) -> PathBuf {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let target = hil_protocol::build_config::BOARDS[0].target;
+    assert!(hil_protocol::build_config::board_of_target(target).is_some());
     let status = Command::new(cargo)
         .current_dir(workspace())
         .args(["build", "--release", "-p", "policy-runtime-c", "--lib"])
@@ -34,7 +66,7 @@ fn static_library() -> PathBuf {
 }
 
 /// Builds the C firmware with `policy` linked in; returns the ELF.
-fn build(dir: &Path, lib: &Path, policy: &[u8]) -> PathBuf {
+fn build(board: &CBoard, dir: &Path, lib: &Path, policy: &[u8]) -> PathBuf {
     let bytes: Vec<String> = policy.iter().map(u8::to_string).collect();
     let src = dir.join("policy_file.c");
     std::fs::write(
@@ -51,12 +83,8 @@ fn build(dir: &Path, lib: &Path, policy: &[u8]) -> PathBuf {
     let fw = c.join("examples").join("firmware");
     let elf = dir.join("c-firmware.elf");
     let out = Command::new("arm-none-eabi-gcc")
-        .args([
-            "-mcpu=cortex-m4",
-            "-mthumb",
-            "-mfloat-abi=hard",
-            "-mfpu=fpv4-sp-d16",
-        ])
+        .args(board.cflags)
+        .arg(format!("-DSTORAGE_BYTES={}", board.storage))
         .args(["-O2", "-Wall", "-Werror", "-ffreestanding", "-nostdlib"])
         .args([
             "-ffunction-sections",
@@ -64,8 +92,10 @@ fn build(dir: &Path, lib: &Path, policy: &[u8]) -> PathBuf {
             "-Wl,--gc-sections",
         ])
         .arg("-Wl,--no-warn-execstack")
+        .arg("-L")
+        .arg(&fw)
         .arg("-T")
-        .arg(fw.join("link.ld"))
+        .arg(fw.join(board.link))
         .arg("-I")
         .arg(c.join("include"))
         .arg(fw.join("startup.c"))
@@ -87,70 +117,106 @@ fn build(dir: &Path, lib: &Path, policy: &[u8]) -> PathBuf {
     elf
 }
 
-#[test]
-fn c_firmware_under_qemu_matches_the_rust_runtime() {
-    if !hil::qemu::available() {
-        eprintln!("SKIPPED: qemu-system-arm is missing (bash scripts/setup.sh installs it)");
-        return;
-    }
-    let lib = static_library();
-    let dir = tempfile::tempdir().unwrap();
+/// Runs the firmware under QEMU; returns its semihosting console (QEMU's stderr) and whether
+/// it exited with status 0.
+fn run(board: &CBoard, elf: &Path) -> (String, bool) {
+    let out = Command::new("timeout")
+        .arg("60")
+        .arg(hil::qemu::QEMU)
+        .args(["-M", board.machine, "-nographic", "-monitor", "none"])
+        .args([
+            "-serial",
+            "null",
+            "-semihosting-config",
+            "enable=on,target=native",
+        ])
+        .arg("-kernel")
+        .arg(elf)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    // SYS_WRITE0 output is QEMU's semihosting console: its stderr.
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    (text, out.status.success())
+}
+
+/// Checks the firmware's printed actions against the Rust runtime's.
+fn check_actions(file: &str, policy: &[u8], text: &str) {
     let known: [[u32; 3]; 4] = [
         [0x3f80_0000, 0, 0],
         [0xbf80_0000, 0, 0],
         [0x3f35_04f3, 0x3f35_04f3, 0xc000_0000],
         [0x7fc0_0000, 0, 0],
     ];
-    for file in [
-        "pendulum.postcard",
-        "pendulum-int8.postcard",
-        "strong-motor-prev-action.postcard",
-        "strong-motor-prev-action-int8.postcard",
-    ] {
-        let policy = std::fs::read(workspace().join("policies").join(file)).unwrap();
-        let elf = build(dir.path(), &lib, &policy);
-        let out = Command::new("timeout")
-            .arg("60")
-            .arg(hil::qemu::QEMU)
-            .args(["-M", "netduinoplus2", "-nographic", "-monitor", "none"])
-            .args([
-                "-serial",
-                "null",
-                "-semihosting-config",
-                "enable=on,target=native",
-            ])
-            .arg("-kernel")
-            .arg(&elf)
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap();
-        // SYS_WRITE0 output is QEMU's semihosting console: its stderr.
-        let text = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "{file}: QEMU {}: {text}", out.status);
-        assert!(text.contains("c-firmware: PASS"), "{file}: {text}");
-        let host = policy_runtime::DynPolicy::from_bytes(&policy).unwrap();
-        let lines: Vec<&str> = text.lines().filter(|l| l.contains("action bits")).collect();
-        assert_eq!(lines.len(), known.len(), "{file}: {text}");
-        // A 4-input policy also gets the previous action (0 first), as main.c feeds it back.
-        let mut previous = 0.0f32;
-        for (line, obs) in lines.iter().zip(&known) {
-            let mut obs = obs.map(f32::from_bits).to_vec();
-            if host.shape().obs == 4 {
-                obs.push(previous);
+    assert!(text.contains("c-firmware: PASS"), "{file}: {text}");
+    let host = policy_runtime::DynPolicy::from_bytes(policy).unwrap();
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("action bits")).collect();
+    assert_eq!(lines.len(), known.len(), "{file}: {text}");
+    // A 4-input policy also gets the previous action (0 first), as main.c feeds it back.
+    let mut previous = 0.0f32;
+    for (line, obs) in lines.iter().zip(&known) {
+        let mut obs = obs.map(f32::from_bits).to_vec();
+        if host.shape().obs == 4 {
+            obs.push(previous);
+        }
+        let mut a = [0.0f32];
+        let status = host.act(&obs, &mut a).unwrap();
+        previous = a[0];
+        let code = if status == policy_runtime::Status::Ok {
+            0
+        } else {
+            1
+        };
+        let want = format!("status {code} action bits 0x{:08x}", a[0].to_bits());
+        assert!(
+            line.contains(&want),
+            "{file} {obs:?}: C {line}, Rust {want}"
+        );
+    }
+}
+
+#[test]
+fn c_firmware_under_qemu_matches_the_rust_runtime() {
+    if !hil::qemu::available() {
+        eprintln!("SKIPPED: qemu-system-arm is missing (bash scripts/setup.sh installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // The M4F takes every file; the M0's int8-sized storage takes the int8 ones and refuses
+    // an f32 one with PLR_ERR_STORAGE_SIZE (-2).
+    let runs: [(&CBoard, &[&str]); 2] = [
+        (
+            &M4F,
+            &[
+                "pendulum.postcard",
+                "pendulum-int8.postcard",
+                "strong-motor-prev-action.postcard",
+                "strong-motor-prev-action-int8.postcard",
+            ],
+        ),
+        (
+            &M0,
+            &[
+                "pendulum-int8.postcard",
+                "strong-motor-prev-action-int8.postcard",
+                "pendulum.postcard",
+            ],
+        ),
+    ];
+    for (board, files) in runs {
+        let lib = static_library(board.target);
+        for file in files {
+            let policy = std::fs::read(workspace().join("policies").join(file)).unwrap();
+            let elf = build(board, dir.path(), &lib, &policy);
+            let (text, ok) = run(board, &elf);
+            let what = format!("{} {file}", board.machine);
+            if board.storage == "PLR_STORAGE_SIZE_INT8" && !file.contains("int8") {
+                assert!(!ok, "{what}: an f32 policy in int8 storage ran: {text}");
+                assert!(text.contains("plr_load failed with -2"), "{what}: {text}");
+                continue;
             }
-            let mut a = [0.0f32];
-            let status = host.act(&obs, &mut a).unwrap();
-            previous = a[0];
-            let code = if status == policy_runtime::Status::Ok {
-                0
-            } else {
-                1
-            };
-            let want = format!("status {code} action bits 0x{:08x}", a[0].to_bits());
-            assert!(
-                line.contains(&want),
-                "{file} {obs:?}: C {line}, Rust {want}"
-            );
+            assert!(ok, "{what}: QEMU failed: {text}");
+            check_actions(&what, &policy, &text);
         }
     }
 }

@@ -11,7 +11,12 @@ void sh_puts(const char *s);
 extern const uint8_t policy_file[];
 extern const uint32_t policy_file_len;
 
-static uint8_t storage[PLR_STORAGE_SIZE] __attribute__((aligned(PLR_STORAGE_ALIGN)));
+/* Any policy fits PLR_STORAGE_SIZE bytes; a board with little RAM (the M0's 16 KiB) builds
+ * with -DSTORAGE_BYTES=PLR_STORAGE_SIZE_INT8, which holds an int8 policy. */
+#ifndef STORAGE_BYTES
+#define STORAGE_BYTES PLR_STORAGE_SIZE
+#endif
+static uint8_t storage[STORAGE_BYTES] __attribute__((aligned(PLR_STORAGE_ALIGN)));
 
 static void hex(char *out, uint32_t v) {
     for (int i = 7; i >= 0; i--, v >>= 4) out[i] = "0123456789abcdef"[v & 0xF];
@@ -20,7 +25,9 @@ static void hex(char *out, uint32_t v) {
 int main(void) {
     int32_t rc = plr_load(storage, sizeof storage, policy_file, policy_file_len);
     if (rc != PLR_OK) {
-        sh_puts("c-firmware: plr_load failed\n");
+        char line[] = "c-firmware: plr_load failed with -0\n";
+        line[sizeof line - 3] = (char)('0' - rc);
+        sh_puts(line);
         return 1;
     }
     size_t n = 0;

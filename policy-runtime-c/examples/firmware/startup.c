@@ -1,5 +1,5 @@
-/* Minimal Cortex-M4F start-up: vector table, .data/.bss set-up, FPU on, main, and
- * semihosting (`bkpt 0xab`) for output and the exit status. */
+/* Minimal Cortex-M start-up (M4F and M0): vector table, .data/.bss set-up, the FPU on where
+ * there is one, main, and semihosting (`bkpt 0xab`) for output and the exit status. */
 #include <stdint.h>
 
 extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
@@ -26,9 +26,11 @@ void reset_handler(void) {
     uint32_t *src = &_sidata;
     for (uint32_t *dst = &_sdata; dst < &_edata;) *dst++ = *src++;
     for (uint32_t *dst = &_sbss; dst < &_ebss;) *dst++ = 0;
+#if defined(__ARM_FP)
     /* CPACR: full access to CP10 and CP11 (the FPU). */
     *(volatile uint32_t *)0xE000ED88u |= 0xFu << 20;
     __asm__ volatile("dsb\n\tisb");
+#endif
     sh_exit(main());
 }
 
