@@ -805,7 +805,7 @@ fn started_config(dir: &Path, out: &str, flags: &[&str]) -> String {
 }
 
 #[test]
-fn gamma_and_run_length_follow_the_rig_unless_the_user_sets_them() {
+fn gamma_run_length_and_the_previous_action_input_follow_the_rig_unless_the_user_sets_them() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let has = |config: &str, line: &str| {
@@ -831,4 +831,21 @@ fn gamma_and_run_length_follow_the_rig_unless_the_user_sets_them() {
     let c = started_config(dir, "file", &["--config", "c.toml"]);
     has(&c, "gamma = 0.99");
     has(&c, "total_steps = 300000");
+    // A rig with an actuator delay: the previous action becomes an input, unless set off.
+    let c = started_config(dir, "no-delay", &[]);
+    has(&c, "observe_previous_action = false");
+    let lab = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rigs/examples/lab-50hz-delay.toml");
+    let lab = lab.to_str().unwrap();
+    let c = started_config(dir, "delay", &["--rig", lab]);
+    has(&c, "observe_previous_action = true");
+    let off = ["--rig", lab, "--observe-previous-action", "false"];
+    let c = started_config(dir, "delay-flag", &off);
+    has(&c, "observe_previous_action = false");
+    std::fs::write(
+        dir.join("d.toml"),
+        format!("observe_previous_action = false\nrig = {lab:?}\n"),
+    )
+    .unwrap();
+    let c = started_config(dir, "delay-file", &["--config", "d.toml"]);
+    has(&c, "observe_previous_action = false");
 }
