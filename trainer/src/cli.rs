@@ -445,6 +445,13 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
             .display(),
         trainer.config().to_toml()
     );
+    if trainer.config().observe_previous_action {
+        out!(
+            "the policy takes 4 inputs: cos θ, sin θ, θ̇ and the command applied at the previous \
+             step (observe_previous_action, on by default for a rig with an actuator delay); \
+             firmware that reads its own sensors appends its last command (trainer/README.md)"
+        );
+    }
     let outcome = trainer.run(&opts)?;
     if !outcome.finished {
         out!(

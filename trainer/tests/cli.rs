@@ -838,6 +838,9 @@ fn gamma_run_length_and_the_previous_action_input_follow_the_rig_unless_the_user
     let lab = lab.to_str().unwrap();
     let c = started_config(dir, "delay", &["--rig", lab]);
     has(&c, "observe_previous_action = true");
+    let run = train("delay-said", &["--stop-after", "1", "--rig", lab], dir);
+    let said = String::from_utf8_lossy(&run.stdout);
+    assert!(said.contains("the policy takes 4 inputs"), "{said}");
     let off = ["--rig", lab, "--observe-previous-action", "false"];
     let c = started_config(dir, "delay-flag", &off);
     has(&c, "observe_previous_action = false");
