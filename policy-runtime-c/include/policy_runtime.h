@@ -21,7 +21,7 @@
 
 // Bytes of storage any int8 policy fits in (an f32 one is refused with
 // `PLR_ERR_STORAGE_SIZE`): for boards with little RAM.
-#define PLR_STORAGE_SIZE_INT8 5760
+#define PLR_STORAGE_SIZE_INT8 10064
 
 // Alignment the storage needs, bytes.
 #define PLR_STORAGE_ALIGN 64

@@ -54,7 +54,7 @@ pub const PLR_ACT: usize = 1;
 pub const PLR_STORAGE_SIZE: usize = 18_304;
 /// Bytes of storage any int8 policy fits in (an f32 one is refused with
 /// `PLR_ERR_STORAGE_SIZE`): for boards with little RAM.
-pub const PLR_STORAGE_SIZE_INT8: usize = 5_760;
+pub const PLR_STORAGE_SIZE_INT8: usize = 10_064;
 /// Alignment the storage needs, bytes.
 pub const PLR_STORAGE_ALIGN: usize = 64;
 

@@ -9,6 +9,8 @@
 
 use crate::format::{self, Bytes, F32Iter, Int8View, LoadError};
 use crate::output::{Output, Status};
+#[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
+use crate::pairs::Words;
 use crate::policy::DerivedBounds;
 use crate::shape::Shape;
 
@@ -26,15 +28,16 @@ use crate::shape::Shape;
 /// the same work for every input.
 #[derive(Clone, Debug)]
 pub struct Int8Policy<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize> {
-    // The weights are stored as `u8`, offset by [`BIAS`] (+128 on the M0, 0 elsewhere).
+    // The hidden layers' weights are stored as [`Hidden`] says; the output layer's as `u8`,
+    // offset by [`BIAS`] (+128 on the M0, 0 elsewhere).
     offset: [f32; OBS],
     scale: [f32; OBS],
     inv_s0: f32,
-    w1: [[u8; OBS]; H1],
+    w1: Hidden<OBS, H1>,
     b1: [i32; H1],
     m1: [i32; H1],
     s1: [u8; H1],
-    w2: [[u8; H1]; H2],
+    w2: Hidden<H1, H2>,
     b2: [i32; H2],
     m2: [i32; H2],
     s2: [u8; H2],
@@ -135,11 +138,11 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
             offset: obs_offset,
             scale: obs_scale,
             inv_s0: input_inv_scale,
-            w1: biased(&w1),
+            w1: stored_hidden(&w1),
             b1,
             m1,
             s1,
-            w2: biased(&w2),
+            w2: stored_hidden(&w2),
             b2,
             m2,
             s2,
@@ -161,11 +164,11 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
             offset: [0.0; OBS],
             scale: [1.0; OBS],
             inv_s0: 1.0,
-            w1: [[BIAS; OBS]; H1],
+            w1: blank_hidden(),
             b1: [0; H1],
             m1: [0; H1],
             s1: [1; H1],
-            w2: [[BIAS; H1]; H2],
+            w2: blank_hidden(),
             b2: [0; H2],
             m2: [0; H2],
             s2: [1; H2],
@@ -207,11 +210,11 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
         fill(&mut self.scale, f.obs_scale.iter());
         self.inv_s0 = f.input_inv_scale;
         let [h1, h2] = &f.hidden;
-        fill_i8(&mut self.w1, h1.weights);
+        fill_hidden(&mut self.w1, h1.weights);
         fill_i32(&mut self.b1, h1.bias);
         fill_i32(&mut self.m1, h1.multiplier);
         fill_u8(&mut self.s1, h1.shift);
-        fill_i8(&mut self.w2, h2.weights);
+        fill_hidden(&mut self.w2, h2.weights);
         fill_i32(&mut self.b2, h2.bias);
         fill_i32(&mut self.m2, h2.multiplier);
         fill_u8(&mut self.s2, h2.shift);
@@ -266,9 +269,9 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
             *q = quantize_input((o - off) * sc * self.inv_s0);
         }
         let mut h1 = [0i8; H1];
-        hidden::<OBS, H1, FOUR_ROWS>(&self.w1, &self.b1, &self.m1, &self.s1, &x, &mut h1);
+        hidden(&self.w1, &self.b1, &self.m1, &self.s1, &x, &mut h1);
         let mut h2 = [0i8; H2];
-        hidden::<H1, H2, FOUR_ROWS>(&self.w2, &self.b2, &self.m2, &self.s2, &h1, &mut h2);
+        hidden(&self.w2, &self.b2, &self.m2, &self.s2, &h1, &mut h2);
         let h2_sum = h2.iter().fold(0i32, |s, &v| s.wrapping_add(i32::from(v)));
         let mut action = [0.0f32; ACT];
         for ((((a, (row, &b)), &deq), (&mid, &half)), (&low, &high)) in action
@@ -315,12 +318,110 @@ fn dot<const IN: usize>(w: &[u8; IN], x: &[i8; IN], bias: i32) -> i32 {
     acc
 }
 
-/// One hidden layer: int32 accumulators, requantised to int8 with zero point −128 (the
-/// lower clamp is the ReLU). The input is widened to `i32` once, and four output rows share
-/// each input load (about 2.25 instructions per multiply-add on a Cortex-M4 instead of 3+).
-/// Integer sums are exact, so the blocking changes no result.
+/// Armv6-M (the Cortex-M0), recognised as the Arm target without 32-bit atomics (it has no
+/// LDREX/STREX; rustc exposes no Thumb-2 target feature to `cfg`). The `cfg` attributes below
+/// spell out the same condition.
+const ARMV6M: bool = cfg!(all(target_arch = "arm", not(target_has_atomic = "32")));
+
+/// How the hidden layers' weights are stored. On the Cortex-M0: one byte per weight, offset
+/// by [`BIAS`], summed a row at a time ([`hidden_rows`]; its eight low registers hold no more,
+/// and Armv6-M has no 64-bit multiply). Elsewhere: pair-packed words ([`crate::pairs`]), two
+/// multiply-adds per 64-bit multiply-accumulate (`SMLAL` on a Cortex-M4/M33), for twice the
+/// bytes.
+#[cfg(all(target_arch = "arm", not(target_has_atomic = "32")))]
+type Hidden<const I: usize, const O: usize> = [[u8; I]; O];
+/// How the hidden layers' weights are stored (see the Armv6-M definition).
+#[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
+type Hidden<const I: usize, const O: usize> = Words<I, O>;
+
+/// A hidden layer's stored weights from the file's `[out][in]` int8 weights (`const`, for
+/// [`Int8Policy::from_raw`]).
+#[cfg(all(target_arch = "arm", not(target_has_atomic = "32")))]
+const fn stored_hidden<const I: usize, const O: usize>(w: &[[i8; I]; O]) -> Hidden<I, O> {
+    biased(w)
+}
+
+/// A hidden layer's stored weights from the file's `[out][in]` int8 weights (`const`, for
+/// [`Int8Policy::from_raw`]).
+// `o < O`, `i < I` bound every index (const fns cannot use iterators).
+#[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
+#[allow(clippy::indexing_slicing)]
+const fn stored_hidden<const I: usize, const O: usize>(w: &[[i8; I]; O]) -> Hidden<I, O> {
+    let mut out = Words::ZERO;
+    let mut o = 0;
+    while o < O {
+        let mut i = 0;
+        while i < I {
+            out.add(o, i, w[o][i]);
+            i += 1;
+        }
+        o += 1;
+    }
+    out
+}
+
+/// A hidden layer of zero weights.
+const fn blank_hidden<const I: usize, const O: usize>() -> Hidden<I, O> {
+    #[cfg(all(target_arch = "arm", not(target_has_atomic = "32")))]
+    let blank = [[BIAS; I]; O];
+    #[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
+    let blank = Words::ZERO;
+    blank
+}
+
+/// Fills a hidden layer's stored weights from the file's row-major int8 bytes.
+#[cfg(all(target_arch = "arm", not(target_has_atomic = "32")))]
+fn fill_hidden<const I: usize, const O: usize>(dst: &mut Hidden<I, O>, src: Bytes<'_>) {
+    fill_i8(dst, src);
+}
+
+/// Fills a hidden layer's stored weights from the file's row-major int8 bytes.
+#[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
+fn fill_hidden<const I: usize, const O: usize>(dst: &mut Hidden<I, O>, src: Bytes<'_>) {
+    *dst = Words::ZERO;
+    for (k, &b) in src.0.iter().enumerate().take(I.saturating_mul(O)) {
+        dst.add(k / I.max(1), k % I.max(1), b as i8);
+    }
+}
+
+/// One hidden layer: int32 accumulators ([`Words::accumulate`]), requantised to int8 with
+/// zero point −128 (the lower clamp is the ReLU).
+#[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
 #[inline(always)]
-fn hidden<const IN: usize, const OUT: usize, const ROWS4: bool>(
+fn hidden<const IN: usize, const OUT: usize>(
+    w: &Hidden<IN, OUT>,
+    b: &[i32; OUT],
+    m: &[i32; OUT],
+    s: &[u8; OUT],
+    x: &[i8; IN],
+    out: &mut [i8; OUT],
+) {
+    let mut acc = [0i32; OUT];
+    w.accumulate(b, x, &mut acc);
+    requantize_all(&acc, m, s, out);
+}
+
+/// One hidden layer, a row at a time ([`hidden_rows`]).
+#[cfg(all(target_arch = "arm", not(target_has_atomic = "32")))]
+#[inline(always)]
+fn hidden<const IN: usize, const OUT: usize>(
+    w: &Hidden<IN, OUT>,
+    b: &[i32; OUT],
+    m: &[i32; OUT],
+    s: &[u8; OUT],
+    x: &[i8; IN],
+    out: &mut [i8; OUT],
+) {
+    hidden_rows(w, b, m, s, x, out);
+}
+
+/// One hidden layer over biased byte weights ([`BIAS`]), a row at a time: the input is
+/// widened to `i32` once, then each row is [`dot_widened`] (10.0 instructions per
+/// multiply-add on the Cortex-M0 where four rows per pass took 12.1), requantised to int8
+/// with zero point −128. The Cortex-M0's form; compiled elsewhere for its unit test.
+#[cfg(any(test, all(target_arch = "arm", not(target_has_atomic = "32"))))]
+#[inline(always)]
+fn hidden_rows<const IN: usize, const OUT: usize>(
     w: &[[u8; IN]; OUT],
     b: &[i32; OUT],
     m: &[i32; OUT],
@@ -335,47 +436,14 @@ fn hidden<const IN: usize, const OUT: usize, const ROWS4: bool>(
         x_sum = x_sum.wrapping_add(*d);
     }
     let mut acc = [0i32; OUT];
-    if !ROWS4 {
-        for ((row, &bias), a) in w.iter().zip(b).zip(acc.iter_mut()) {
-            *a = dot_widened(row, &xw, corrected(bias, x_sum));
-        }
-        requantize_all(&acc, m, s, out);
-        return;
-    }
-    let blocks = w
-        .chunks_exact(4)
-        .zip(b.chunks_exact(4))
-        .zip(acc.chunks_exact_mut(4));
-    for ((rows, bias), a) in blocks {
-        if let ([r0, r1, r2, r3], [b0, b1, b2, b3], [a0, a1, a2, a3]) = (rows, bias, a) {
-            let c = |b: i32| corrected(b, x_sum);
-            let (mut s0, mut s1, mut s2, mut s3) = (c(*b0), c(*b1), c(*b2), c(*b3));
-            for ((((&x, &w0), &w1), &w2), &w3) in xw.iter().zip(r0).zip(r1).zip(r2).zip(r3) {
-                s0 = s0.wrapping_add(weight(w0).wrapping_mul(x));
-                s1 = s1.wrapping_add(weight(w1).wrapping_mul(x));
-                s2 = s2.wrapping_add(weight(w2).wrapping_mul(x));
-                s3 = s3.wrapping_add(weight(w3).wrapping_mul(x));
-            }
-            (*a0, *a1, *a2, *a3) = (s0, s1, s2, s3);
-        }
-    }
-    let done = OUT - OUT % 4;
-    let tail = w.iter().zip(b).zip(acc.iter_mut()).skip(done);
-    for ((row, &bias), a) in tail {
-        *a = dot(row, x, corrected(bias, x_sum));
+    for ((row, &bias), a) in w.iter().zip(b).zip(acc.iter_mut()) {
+        *a = dot_widened(row, &xw, corrected(bias, x_sum));
     }
     requantize_all(&acc, m, s, out);
 }
 
-/// Four output rows per pass over the input (Thumb-2 has the registers for four accumulators
-/// and four row pointers); the Cortex-M0's eight low registers do not, so there one row at a
-/// time ([`dot_widened`]) needs fewer instructions (10.0 instead of 12.1 per multiply-add).
-/// Armv6-M is recognised as the Arm target without 32-bit atomics (it has no LDREX/STREX;
-/// rustc exposes no Thumb-2 target feature to `cfg`). Integer sums are exact, so both orders
-/// give the same result.
-const FOUR_ROWS: bool = !cfg!(all(target_arch = "arm", not(target_has_atomic = "32")));
-
 /// `bias + Σ w·x` over an input already widened to `i32`, four products per step.
+#[cfg(any(test, all(target_arch = "arm", not(target_has_atomic = "32"))))]
 #[inline(always)]
 fn dot_widened<const IN: usize>(w: &[u8; IN], x: &[i32; IN], bias: i32) -> i32 {
     let mut acc = bias;
@@ -417,7 +485,7 @@ fn requantize_all<const OUT: usize>(
 /// Use [`requantize_hidden_narrow`] (32-bit operations only): on Armv6-M, which has no 64-bit
 /// multiply (`i64` products and shifts are library calls there, about 100 instructions per
 /// output). Both functions give the same bits for every input (a test checks it).
-const NARROW_REQUANTIZE: bool = !FOUR_ROWS;
+const NARROW_REQUANTIZE: bool = ARMV6M;
 
 /// Rescales each channel's `(m, s)` to `(m·2^k, s + k)` with the largest `k` that keeps
 /// `m·2^k < 2^31` and `s + k <= 62`. `round(acc·m / 2^s)` is unchanged for every `acc`
@@ -531,7 +599,7 @@ fn fill_i8<const I: usize, const O: usize>(dst: &mut [[u8; I]; O], src: Bytes<'_
 /// M0 an extra register or load per multiply-add (5 instead of 4 instructions). Elsewhere the
 /// weights are stored as they are (the bias is 0), where `LDRSB` costs nothing extra. Integer
 /// sums are exact: the result is the same either way.
-const BIASED: bool = !FOUR_ROWS;
+const BIASED: bool = ARMV6M;
 
 /// What a stored weight is offset by ([`BIASED`]).
 const BIAS: u8 = if BIASED { 0x80 } else { 0 };
@@ -748,12 +816,12 @@ mod tests {
 
     use super::*;
 
-    /// The one-row path (the Cortex-M0's) and the four-row path give the activations of the
-    /// plain definition: signed weights, `bias + Σ w·x` in int32, the file's `(m, s)` in 64
-    /// bits (so the stored weight bias, its correction and the normalised requantisation
-    /// change nothing).
+    /// The one-row path (the Cortex-M0's) and the pair-packed one (every other target's)
+    /// give the activations of the plain definition: signed weights, `bias + Σ w·x` in int32,
+    /// the file's `(m, s)` in 64 bits (so the stored weight bias, its correction, the packing
+    /// and the normalised requantisation change nothing).
     #[test]
-    fn both_row_orders_agree_with_the_definition() {
+    fn both_layer_forms_agree_with_the_definition() {
         let mut state = 0x1234_5678u32;
         let mut next = move || {
             state ^= state << 13;
@@ -780,12 +848,11 @@ mod tests {
             });
             let (mut mn, mut sn) = (m, s);
             normalise_requant(&mut mn, &mut sn);
-            let stored = biased(&w);
-            let (mut one, mut four) = ([0i8; 10], [0i8; 10]);
-            hidden::<13, 10, false>(&stored, &b, &mn, &sn, &x, &mut one);
-            hidden::<13, 10, true>(&stored, &b, &mn, &sn, &x, &mut four);
+            let (mut one, mut packed) = ([0i8; 10], [0i8; 10]);
+            hidden_rows(&biased(&w), &b, &mn, &sn, &x, &mut one);
+            hidden(&stored_hidden(&w), &b, &mn, &sn, &x, &mut packed);
             assert_eq!(one, want);
-            assert_eq!(four, want);
+            assert_eq!(packed, want);
             inside += one.iter().filter(|&&v| v != -128 && v != 127).count();
         }
         assert!(inside > 400, "only {inside} activations off the clamps");

@@ -86,6 +86,8 @@ mod inference;
 mod int8;
 mod layout;
 mod output;
+#[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
+mod pairs;
 mod policy;
 mod shape;
 
