@@ -5,6 +5,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#if !defined(__ARM_ARCH_6M__)
+#define PLR_HAS_ATOMIC_32
+#endif
+
 
 // Observations of the pendulum: `cos θ`, `sin θ`, `θ̇` (rad/s).
 #define PLR_OBS 3
@@ -19,9 +23,20 @@
 // Bytes of storage any policy fits in (at least `plr_storage_size()`).
 #define PLR_STORAGE_SIZE 18304
 
+#if !(defined(__arm__) && !defined(PLR_HAS_ATOMIC_32))
 // Bytes of storage any int8 policy fits in (an f32 one is refused with
-// `PLR_ERR_STORAGE_SIZE`): for boards with little RAM.
+// `PLR_ERR_STORAGE_SIZE`): for boards with little RAM. On the Cortex-M4/M33 (and the host)
+// an int8 network stores its hidden layers pair-packed, two bytes per weight, for two
+// multiply-adds per instruction.
 #define PLR_STORAGE_SIZE_INT8 10064
+#endif
+
+#if (defined(__arm__) && !defined(PLR_HAS_ATOMIC_32))
+// Bytes of storage any int8 policy fits in (an f32 one is refused with
+// `PLR_ERR_STORAGE_SIZE`): for boards with little RAM. On the Cortex-M0 (Armv6-M) an int8
+// network stores one byte per weight.
+#define PLR_STORAGE_SIZE_INT8 5760
+#endif
 
 // Alignment the storage needs, bytes.
 #define PLR_STORAGE_ALIGN 64

@@ -53,8 +53,16 @@ pub const PLR_ACT: usize = 1;
 /// Bytes of storage any policy fits in (at least `plr_storage_size()`).
 pub const PLR_STORAGE_SIZE: usize = 18_304;
 /// Bytes of storage any int8 policy fits in (an f32 one is refused with
-/// `PLR_ERR_STORAGE_SIZE`): for boards with little RAM.
+/// `PLR_ERR_STORAGE_SIZE`): for boards with little RAM. On the Cortex-M4/M33 (and the host)
+/// an int8 network stores its hidden layers pair-packed, two bytes per weight, for two
+/// multiply-adds per instruction.
+#[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
 pub const PLR_STORAGE_SIZE_INT8: usize = 10_064;
+/// Bytes of storage any int8 policy fits in (an f32 one is refused with
+/// `PLR_ERR_STORAGE_SIZE`): for boards with little RAM. On the Cortex-M0 (Armv6-M) an int8
+/// network stores one byte per weight.
+#[cfg(all(target_arch = "arm", not(target_has_atomic = "32")))]
+pub const PLR_STORAGE_SIZE_INT8: usize = 5_760;
 /// Alignment the storage needs, bytes.
 pub const PLR_STORAGE_ALIGN: usize = 64;
 
