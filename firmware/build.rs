@@ -291,8 +291,16 @@ fn main() {
         println!("cargo:rustc-cfg=board_link");
     }
     // Linker scripts.
-    // An older build of this package put its own `device.x` here; it would shadow the PAC's.
+    // A board without a PAC keeps its own `device.x` beside its `memory.x`; on the others a
+    // stale copy here would shadow the PAC's.
     let _ = fs::remove_file(out.join("device.x"));
+    let device_x = Path::new(board.memory_x).with_file_name("device.x");
+    if manifest.join(&device_x).exists() {
+        if let Err(e) = fs::copy(manifest.join(&device_x), out.join("device.x")) {
+            fail(format_args!("cannot copy {}: {e}", device_x.display()));
+        }
+        println!("cargo:rerun-if-changed={}", device_x.display());
+    }
     let src = manifest.join(board.memory_x);
     if let Err(e) = fs::copy(&src, out.join("memory.x")) {
         fail(format_args!("cannot copy {}: {e}", src.display()));
