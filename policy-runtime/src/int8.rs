@@ -12,6 +12,8 @@ use crate::output::{Output, Status};
 #[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
 use crate::pairs::Words;
 use crate::policy::DerivedBounds;
+#[cfg(all(target_arch = "arm", not(target_has_atomic = "32")))]
+use crate::rows::RowBytes;
 use crate::shape::Shape;
 
 /// A DDPG actor `OBS`-`H1`-`H2`-`ACT` quantised to int8 (the `PLQ8` weight file of
@@ -164,11 +166,11 @@ impl<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize>
             offset: [0.0; OBS],
             scale: [1.0; OBS],
             inv_s0: 1.0,
-            w1: blank_hidden(),
+            w1: Hidden::ZERO,
             b1: [0; H1],
             m1: [0; H1],
             s1: [1; H1],
-            w2: blank_hidden(),
+            w2: Hidden::ZERO,
             b2: [0; H2],
             m2: [0; H2],
             s2: [1; H2],
@@ -323,31 +325,22 @@ fn dot<const IN: usize>(w: &[u8; IN], x: &[i8; IN], bias: i32) -> i32 {
 /// spell out the same condition.
 const ARMV6M: bool = cfg!(all(target_arch = "arm", not(target_has_atomic = "32")));
 
-/// How the hidden layers' weights are stored. On the Cortex-M0: one byte per weight, offset
-/// by [`BIAS`], summed a row at a time ([`hidden_rows`]; its eight low registers hold no more,
-/// and Armv6-M has no 64-bit multiply). Elsewhere: pair-packed words ([`crate::pairs`]), two
+/// How the hidden layers' weights are stored and summed, per core: on the Cortex-M0 one byte
+/// per weight, a row at a time ([`crate::rows`]); elsewhere pair-packed words, two
 /// multiply-adds per 64-bit multiply-accumulate (`SMLAL` on a Cortex-M4/M33), for twice the
-/// bytes.
+/// bytes ([`crate::pairs`]). Both give the plain definition's sums.
 #[cfg(all(target_arch = "arm", not(target_has_atomic = "32")))]
-type Hidden<const I: usize, const O: usize> = [[u8; I]; O];
-/// How the hidden layers' weights are stored (see the Armv6-M definition).
+type Hidden<const I: usize, const O: usize> = RowBytes<I, O>;
+/// How the hidden layers' weights are stored and summed (see the Armv6-M definition).
 #[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
 type Hidden<const I: usize, const O: usize> = Words<I, O>;
 
 /// A hidden layer's stored weights from the file's `[out][in]` int8 weights (`const`, for
 /// [`Int8Policy::from_raw`]).
-#[cfg(all(target_arch = "arm", not(target_has_atomic = "32")))]
-const fn stored_hidden<const I: usize, const O: usize>(w: &[[i8; I]; O]) -> Hidden<I, O> {
-    biased(w)
-}
-
-/// A hidden layer's stored weights from the file's `[out][in]` int8 weights (`const`, for
-/// [`Int8Policy::from_raw`]).
 // `o < O`, `i < I` bound every index (const fns cannot use iterators).
-#[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
 #[allow(clippy::indexing_slicing)]
 const fn stored_hidden<const I: usize, const O: usize>(w: &[[i8; I]; O]) -> Hidden<I, O> {
-    let mut out = Words::ZERO;
+    let mut out = Hidden::ZERO;
     let mut o = 0;
     while o < O {
         let mut i = 0;
@@ -360,33 +353,16 @@ const fn stored_hidden<const I: usize, const O: usize>(w: &[[i8; I]; O]) -> Hidd
     out
 }
 
-/// A hidden layer of zero weights.
-const fn blank_hidden<const I: usize, const O: usize>() -> Hidden<I, O> {
-    #[cfg(all(target_arch = "arm", not(target_has_atomic = "32")))]
-    let blank = [[BIAS; I]; O];
-    #[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
-    let blank = Words::ZERO;
-    blank
-}
-
 /// Fills a hidden layer's stored weights from the file's row-major int8 bytes.
-#[cfg(all(target_arch = "arm", not(target_has_atomic = "32")))]
 fn fill_hidden<const I: usize, const O: usize>(dst: &mut Hidden<I, O>, src: Bytes<'_>) {
-    fill_i8(dst, src);
-}
-
-/// Fills a hidden layer's stored weights from the file's row-major int8 bytes.
-#[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
-fn fill_hidden<const I: usize, const O: usize>(dst: &mut Hidden<I, O>, src: Bytes<'_>) {
-    *dst = Words::ZERO;
+    *dst = Hidden::ZERO;
     for (k, &b) in src.0.iter().enumerate().take(I.saturating_mul(O)) {
         dst.add(k / I.max(1), k % I.max(1), b as i8);
     }
 }
 
-/// One hidden layer: int32 accumulators ([`Words::accumulate`]), requantised to int8 with
-/// zero point −128 (the lower clamp is the ReLU).
-#[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
+/// One hidden layer: int32 accumulators, requantised to int8 with zero point −128 (the lower
+/// clamp is the ReLU).
 #[inline(always)]
 fn hidden<const IN: usize, const OUT: usize>(
     w: &Hidden<IN, OUT>,
@@ -399,69 +375,6 @@ fn hidden<const IN: usize, const OUT: usize>(
     let mut acc = [0i32; OUT];
     w.accumulate(b, x, &mut acc);
     requantize_all(&acc, m, s, out);
-}
-
-/// One hidden layer, a row at a time ([`hidden_rows`]).
-#[cfg(all(target_arch = "arm", not(target_has_atomic = "32")))]
-#[inline(always)]
-fn hidden<const IN: usize, const OUT: usize>(
-    w: &Hidden<IN, OUT>,
-    b: &[i32; OUT],
-    m: &[i32; OUT],
-    s: &[u8; OUT],
-    x: &[i8; IN],
-    out: &mut [i8; OUT],
-) {
-    hidden_rows(w, b, m, s, x, out);
-}
-
-/// One hidden layer over biased byte weights ([`BIAS`]), a row at a time: the input is
-/// widened to `i32` once, then each row is [`dot_widened`] (10.0 instructions per
-/// multiply-add on the Cortex-M0 where four rows per pass took 12.1), requantised to int8
-/// with zero point −128. The Cortex-M0's form; compiled elsewhere for its unit test.
-#[cfg(any(test, all(target_arch = "arm", not(target_has_atomic = "32"))))]
-#[inline(always)]
-fn hidden_rows<const IN: usize, const OUT: usize>(
-    w: &[[u8; IN]; OUT],
-    b: &[i32; OUT],
-    m: &[i32; OUT],
-    s: &[u8; OUT],
-    x: &[i8; IN],
-    out: &mut [i8; OUT],
-) {
-    let mut xw = [0i32; IN];
-    let mut x_sum = 0i32;
-    for (d, &v) in xw.iter_mut().zip(x) {
-        *d = i32::from(v);
-        x_sum = x_sum.wrapping_add(*d);
-    }
-    let mut acc = [0i32; OUT];
-    for ((row, &bias), a) in w.iter().zip(b).zip(acc.iter_mut()) {
-        *a = dot_widened(row, &xw, corrected(bias, x_sum));
-    }
-    requantize_all(&acc, m, s, out);
-}
-
-/// `bias + Σ w·x` over an input already widened to `i32`, four products per step.
-#[cfg(any(test, all(target_arch = "arm", not(target_has_atomic = "32"))))]
-#[inline(always)]
-fn dot_widened<const IN: usize>(w: &[u8; IN], x: &[i32; IN], bias: i32) -> i32 {
-    let mut acc = bias;
-    let (w4, x4) = (w.chunks_exact(4), x.chunks_exact(4));
-    let (w_rest, x_rest) = (w4.remainder(), x4.remainder());
-    for (w, x) in w4.zip(x4) {
-        if let ([w0, w1, w2, w3], [x0, x1, x2, x3]) = (w, x) {
-            acc = acc
-                .wrapping_add(weight(*w0).wrapping_mul(*x0))
-                .wrapping_add(weight(*w1).wrapping_mul(*x1))
-                .wrapping_add(weight(*w2).wrapping_mul(*x2))
-                .wrapping_add(weight(*w3).wrapping_mul(*x3));
-        }
-    }
-    for (&w, &x) in w_rest.iter().zip(x_rest) {
-        acc = acc.wrapping_add(weight(w).wrapping_mul(x));
-    }
-    acc
 }
 
 /// Requantises the accumulators to int8 with the zero point (the lower clamp is the ReLU).
@@ -585,20 +498,16 @@ fn fill<const N: usize>(dst: &mut [f32; N], src: F32Iter<'_>) {
     }
 }
 
-/// Fills biased weights ([`biased`]) from the file's int8 bytes.
+/// Fills the output layer's biased weights ([`biased`]) from the file's int8 bytes.
 fn fill_i8<const I: usize, const O: usize>(dst: &mut [[u8; I]; O], src: Bytes<'_>) {
     for (d, &s) in dst.as_flattened_mut().iter_mut().zip(src.0) {
         *d = s ^ BIAS;
     }
 }
 
-/// The stored form of a weight on the Cortex-M0: `w + 128` as `u8` (`0..=255`, the bit
-/// pattern of `w` with its top bit flipped). `Σ w·x = Σ (w + 128)·x − 128·Σ x`, and the
-/// correction `128·Σ x` is one sum per layer, shared by every row. Thumb-1 `LDRSB` (a signed
-/// byte) takes only a register offset, `LDRB` an immediate one, so a signed weight costs the
-/// M0 an extra register or load per multiply-add (5 instead of 4 instructions). Elsewhere the
-/// weights are stored as they are (the bias is 0), where `LDRSB` costs nothing extra. Integer
-/// sums are exact: the result is the same either way.
+/// The output layer's weights on the Cortex-M0 are stored as `w + 128`, like its hidden
+/// layers' (see [`crate::rows`] for why); elsewhere as they are (the bias is 0), where `LDRSB`
+/// costs nothing extra. Integer sums are exact: the result is the same either way.
 const BIASED: bool = ARMV6M;
 
 /// What a stored weight is offset by ([`BIASED`]).
@@ -614,7 +523,8 @@ fn weight(stored: u8) -> i32 {
     }
 }
 
-/// [`BIAS`]ed copies of int8 weights (`const`, for [`Int8Policy::from_raw`]).
+/// [`BIAS`]ed copies of the output layer's int8 weights (`const`, for
+/// [`Int8Policy::from_raw`]).
 // `i < O`, `j < I` bound every index (const fns cannot use iterators).
 #[allow(clippy::indexing_slicing)]
 const fn biased<const I: usize, const O: usize>(w: &[[i8; I]; O]) -> [[u8; I]; O] {
@@ -848,11 +758,27 @@ mod tests {
             });
             let (mut mn, mut sn) = (m, s);
             normalise_requant(&mut mn, &mut sn);
-            let (mut one, mut packed) = ([0i8; 10], [0i8; 10]);
-            hidden_rows(&biased(&w), &b, &mn, &sn, &x, &mut one);
-            hidden(&stored_hidden(&w), &b, &mn, &sn, &x, &mut packed);
+            let layer = |acc: &[i32; 10]| {
+                let mut out = [0i8; 10];
+                requantize_all(acc, &mn, &sn, &mut out);
+                out
+            };
+            let (mut rows, mut pairs) = (crate::rows::RowBytes::ZERO, crate::pairs::Words::ZERO);
+            for (o, row) in w.iter().enumerate() {
+                for (i, &v) in row.iter().enumerate() {
+                    rows.add(o, i, v);
+                    pairs.add(o, i, v);
+                }
+            }
+            let (mut acc_rows, mut acc_pairs) = ([0i32; 10], [0i32; 10]);
+            rows.accumulate(&b, &x, &mut acc_rows);
+            pairs.accumulate(&b, &x, &mut acc_pairs);
+            let (one, packed) = (layer(&acc_rows), layer(&acc_pairs));
             assert_eq!(one, want);
             assert_eq!(packed, want);
+            let mut this_target = [0i8; 10];
+            hidden(&stored_hidden(&w), &b, &mn, &sn, &x, &mut this_target);
+            assert_eq!(this_target, want);
             inside += one.iter().filter(|&&v| v != -128 && v != 127).count();
         }
         assert!(inside > 400, "only {inside} activations off the clamps");

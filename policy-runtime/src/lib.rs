@@ -89,6 +89,8 @@ mod output;
 #[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
 mod pairs;
 mod policy;
+#[cfg(any(test, all(target_arch = "arm", not(target_has_atomic = "32"))))]
+mod rows;
 mod shape;
 
 #[cfg(feature = "alloc")]
