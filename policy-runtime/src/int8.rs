@@ -27,7 +27,10 @@ use crate::shape::Shape;
 /// and the f32 steps are those of [`Policy`](crate::Policy) (no fused multiply-add).
 ///
 /// All storage is inline; [`Int8Policy::act`] allocates nothing, has no panic path and does
-/// the same work for every input.
+/// the same work for every input. The hidden layers take two bytes per weight on the
+/// Cortex-M4/M33 and the host (two rows' weights per 32-bit word, so that one 64-bit
+/// multiply-accumulate does two multiply-adds) and one byte per weight on the Cortex-M0:
+/// `size_of` 9,852 B and 5,564 B for 3-64-64-1. Every target gives the same actions.
 #[derive(Clone, Debug)]
 pub struct Int8Policy<const OBS: usize, const H1: usize, const H2: usize, const ACT: usize> {
     // The hidden layers' weights are stored as [`Hidden`] says; the output layer's as `u8`,
