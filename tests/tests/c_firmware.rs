@@ -220,3 +220,45 @@ fn c_firmware_under_qemu_matches_the_rust_runtime() {
         }
     }
 }
+
+/// `PLR_STORAGE_SIZE_INT8` as the header gives it to a C compiler for `board` (the value
+/// of the macro after preprocessing with the board's CPU flags).
+fn int8_storage_seen_by_c(board: &CBoard) -> usize {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("size.c");
+    std::fs::write(
+        &src,
+        "#include \"policy_runtime.h\"\nplr_storage_size_int8 = PLR_STORAGE_SIZE_INT8;\n",
+    )
+    .unwrap();
+    let out = Command::new("arm-none-eabi-gcc")
+        .args(board.cflags)
+        .args(["-E", "-P", "-I"])
+        .arg(workspace().join("policy-runtime-c").join("include"))
+        .arg(&src)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("arm-none-eabi-gcc: {e} (bash scripts/setup.sh installs gcc-arm-none-eabi)")
+        });
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("plr_storage_size_int8 = "))
+        .unwrap_or_else(|| panic!("no value in {text}"));
+    line.trim_end_matches(';').trim().parse().unwrap()
+}
+
+/// The header picks the int8 storage size per core: the Cortex-M0 keeps one byte per weight
+/// (a smaller `PLR_STORAGE_SIZE_INT8`), the Cortex-M4F pair-packs its hidden layers. That the
+/// sizes suffice is what the runs above check (the M0 loads both int8 files into exactly
+/// `PLR_STORAGE_SIZE_INT8` bytes).
+#[test]
+fn the_header_gives_each_core_its_int8_storage_size() {
+    let (m0, m4f) = (int8_storage_seen_by_c(&M0), int8_storage_seen_by_c(&M4F));
+    assert!(m0 < m4f, "M0 {m0} B, M4F {m4f} B");
+}
