@@ -100,6 +100,11 @@ impl<const IN: usize, const OUT: usize> Words<IN, OUT> {
     /// plain definition; the sums themselves are exact).
     #[inline(always)]
     pub(crate) fn accumulate(&self, bias: &[i32; OUT], x: &[i8; IN], acc: &mut [i32; OUT]) {
+        if IN == 0 {
+            // No inputs: the sums are the biases (and `chunks_exact` below needs IN > 0).
+            *acc = *bias;
+            return;
+        }
         let flat = self.0.as_flattened();
         let packed = blocks(IN, OUT) * BLOCK_ROWS;
         let (Some((w_blocks, w_rest)), Some((a_blocks, a_rest)), Some((b_blocks, b_rest))) = (
@@ -232,6 +237,7 @@ mod tests {
             check::<5, 7>(&mut next, false);
             check::<256, 9>(&mut next, false);
         }
+        check::<0, 8>(&mut next, false);
         check::<128, 16>(&mut next, true);
         check::<64, 64>(&mut next, true);
         check::<256, 9>(&mut next, true);
