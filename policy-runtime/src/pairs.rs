@@ -42,7 +42,7 @@
 /// Rows summed together: two pairs, two 64-bit accumulators (four core registers), one
 /// input load shared by four multiply-adds. Eight rows (four accumulators) measured worse on
 /// a Cortex-M4: the compiler spills (13,444 instructions per 3-64-64-1 inference against
-/// 11,916).
+/// 12,219 for four rows, both with a plain input loop), and two rows took 14,650.
 pub(crate) const BLOCK_ROWS: usize = 4;
 /// The bit position of the even row's lane.
 const K: u32 = 23;
@@ -135,7 +135,7 @@ impl<const IN: usize, const OUT: usize> Words<IN, OUT> {
 /// Two inputs per step, four 64-bit multiply-accumulates. The step count goes through
 /// [`core::hint::black_box`] so that the optimiser does not unroll the loop further: on a
 /// Cortex-M4 the fully scheduled unrolled body runs out of the 13 free core registers and
-/// spills (measured: 12,208 instructions per inference against 11,916 for 3-64-64-1).
+/// spills (measured: 12,208 instructions per 3-64-64-1 inference against 11,565).
 #[inline(always)]
 fn block(w: &[u16], x: &[i8], bias: &[i32], acc: &mut [i32]) {
     const _: () = assert!(BLOCK_ROWS == 4);
